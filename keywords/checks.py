@@ -1,0 +1,146 @@
+"""Whole-file checks run on every load: conflicts, FCC words, replies, and the examples."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rapidfuzz.distance import OSA
+
+from keywords.lint import PLACEHOLDERS, RenderedReply, lint, placeholders, render
+from keywords.matcher import compact
+from keywords.model import FCC_KEYWORDS, INTENTS, REPLY_KINDS, Entry, RuleFile, Sender
+from keywords.normalize import analyse, squeeze
+from keywords.sms import measure
+
+if TYPE_CHECKING:
+    from keywords.rules import Rules
+
+Fail = list[tuple[int, str]]
+
+
+def vocabulary(rf: RuleFile) -> Fail:
+    """Empty entries, one word under two intents, keyword vs courtesy/protected, FCC words."""
+    out: Fail = []
+    seen: dict[str, Entry] = {}
+    for table in ("keywords", "phrases"):
+        for lang in rf.languages.values():
+            for e in getattr(lang, table):
+                words = analyse(e.text).words
+                if not words:
+                    out.append((e.line, f"{e.intent} {table[:-1]} '{e.text}' is empty after normalisation"))
+                    continue
+                key = compact(words) if table == "keywords" else " ".join(words)
+                other = seen.get(key)
+                if other is not None and other.intent != e.intent:
+                    out.append((e.line, f"'{e.text}' (normalised '{key}') is an {e.intent} {table[:-1]} here "
+                                f"and an {other.intent} {table[:-1]} on line {other.line}"))
+                seen.setdefault(key, e)
+    for lang in rf.languages.values():
+        for name in ("courtesy", "protected", "guards", "other_channels", "sms_words", "promotional"):
+            for text, line in getattr(lang, name):
+                key = compact(analyse(text).words)
+                if not key:
+                    out.append((line, f"{name} word '{text}' is empty after normalisation"))
+                elif name in ("courtesy", "protected") and key in seen and " " not in key:
+                    kw = seen[key]
+                    out.append((line, f"{name} word '{text}' is also the {kw.intent} keyword on line {kw.line}"))
+    for word in FCC_KEYWORDS:
+        kw = seen.get(compact(analyse(word).words))
+        if kw is None or kw.intent != "opt_out":
+            out.append((1, f"the FCC opt-out word '{word}' must be an opt_out keyword (it always revokes consent)"))
+    return out
+
+
+def collisions(rf: RuleFile) -> Fail:
+    """An opt-in keyword a typo away from an opt-out keyword would flip a STOP into a START."""
+    fz = rf.settings.fuzzy
+    outs = [e for lang in rf.languages.values() for e in lang.keywords if e.intent in ("opt_out", "opt_out_all")]
+    ins = [e for lang in rf.languages.values() for e in lang.keywords if e.intent == "opt_in"]
+    out: Fail = []
+    for i in ins:
+        ik = compact(analyse(i.text).words)
+        for o in outs:
+            ok = compact(analyse(o.text).words)
+            if not ik or not ok or ik == ok:
+                continue
+            budget = fz.budget(len(ok)) if fz.enabled else 0
+            if fz.enabled and "opt_in" in fz.intents:
+                budget = max(budget, fz.budget(len(ik)))
+            dist = OSA.distance(ik, ok)
+            if dist <= budget or squeeze(ik) == squeeze(ok):
+                out.append((i.line, f"opt_in keyword '{i.text}' is {dist} edit(s) from {o.intent} keyword "
+                            f"'{o.text}' (line {o.line}): a typo would turn an opt-out into an opt-in"))
+    return out
+
+
+def _senders(rf: RuleFile) -> list[Sender]:
+    return [rf.default_sender, *rf.senders.values()]
+
+
+def reply_templates(rf: RuleFile) -> Fail:
+    """Placeholders, completeness per language, and sender languages that exist."""
+    out: Fail = []
+    if "en" not in rf.languages:
+        out.append((1, "languages.en is required: it is the last fallback for every reply"))
+    for lang in rf.languages.values():
+        missing = [k for k in REPLY_KINDS if k not in lang.replies]
+        if missing:
+            out.append((lang.line, f"languages.{lang.code} has no {', '.join(missing)} reply"))
+    templates = [r for lang in rf.languages.values() for r in lang.replies.values()]
+    for sender in _senders(rf):
+        if sender.language not in rf.languages:
+            out.append((sender.line, f"sender {sender.key} default language '{sender.language}' is not in languages"))
+        for code, kinds in sender.replies.items():
+            if code not in rf.languages:
+                out.append((sender.line, f"sender {sender.key} has replies for unknown language '{code}'"))
+            templates.extend(kinds.values())
+    for r in templates:
+        names = placeholders(r.text)
+        if names is None:
+            out.append((r.line, "reply has unbalanced { } braces (write {{ or }} for a literal brace)"))
+        elif names - PLACEHOLDERS:
+            out.append((r.line, f"reply uses unknown placeholder(s) {', '.join(sorted(names - PLACEHOLDERS))} "
+                        f"(allowed: {', '.join(sorted(PLACEHOLDERS))})"))
+    return out
+
+
+def rendered_replies(rf: RuleFile) -> list[RenderedReply]:
+    """Every reply each sender can send, rendered with that sender's brand and measured."""
+    out: list[RenderedReply] = []
+    for sender in _senders(rf):
+        for code, lang in rf.languages.items():
+            for kind in REPLY_KINDS:
+                tmpl = sender.replies.get(code, {}).get(kind) or lang.replies.get(kind)
+                if tmpl is None:
+                    continue
+                text = render(tmpl, sender)
+                out.append(RenderedReply(sender.key, code, kind, text, tmpl.line, tmpl.max_segments, measure(text)))
+    return out
+
+
+def replies(rf: RuleFile, rendered: list[RenderedReply]) -> Fail:
+    """Lint every rendered reply (brand substitution happens first)."""
+    words = {intent: [e.text for lang in rf.languages.values() for e in lang.keywords if e.intent == intent]
+             for intent in INTENTS}
+    senders = {s.key: s for s in _senders(rf)}
+    out: Fail = []
+    seen: set[tuple[int, str]] = set()
+    for r in rendered:
+        for reason in lint(r, rf.languages[r.language], words["opt_in"], words["opt_out"], senders[r.sender]):
+            if (r.line, reason) not in seen:
+                seen.add((r.line, reason))
+                out.append((r.line, reason))
+    return out
+
+
+def examples(rf: RuleFile, rules: Rules) -> Fail:
+    """Each example must get its intent, like a unit test of the rules."""
+    out: Fail = []
+    for ex in rf.examples:
+        d = rules.classify(ex.text)
+        got = "opt_out_all" if d.intent == "opt_out" and d.scope == "all" else d.intent
+        if got != ex.intent:
+            how = f" by {d.tier} rule '{d.rule}'" if d.rule else ""
+            out.append((ex.line, f"example '{ex.text}' should be {ex.intent} but is {got}{how} "
+                        f"(normalised '{d.normalized}')"))
+    return out

@@ -1,0 +1,115 @@
+"""Command line: classify stdin, check a keywords file, diff two versions over a message list."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from typing import TextIO
+
+from keywords.errors import RulesError
+from keywords.rules import Decision, Rules, load_rules
+
+
+def default_file() -> str:
+    """KEYWORDS_FILE from the environment, else keywords.yaml in the current directory."""
+    return os.environ.get("KEYWORDS_FILE") or "keywords.yaml"
+
+
+def _load(path: str, err: TextIO) -> Rules | None:
+    try:
+        return load_rules(path)
+    except RulesError as exc:
+        print(exc, file=err)
+        return None
+
+
+def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    rules = _load(args.file, err)
+    if rules is None:
+        return 1
+    for line in sys.stdin:
+        message = line.rstrip("\r\n")
+        out.write(json.dumps({"message": message, **rules.classify(message).to_dict()}, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    rules = _load(args.file, err)
+    if rules is None:
+        return 1
+    rf = rules.file
+    keywords = sum(len(lang.keywords) for lang in rf.languages.values())
+    phrases = sum(len(lang.phrases) for lang in rf.languages.values())
+    print(f"{args.file}: OK ({rules.version})", file=out)
+    print(f"  {len(rf.languages)} languages ({', '.join(rf.languages)}), {keywords} keywords, "
+          f"{phrases} phrases, {len(rf.senders) + 1} senders, {len(rf.reasons)} reasons", file=out)
+    print(f"  {len(rf.examples)} examples passed", file=out)
+    print("  replies (sender language kind: chars encoding segments/allowed):", file=out)
+    for r in rules.rendered:
+        if args.all_senders or r.sender == "default" or (r.sender, r.language, r.kind) in _overridden(rules):
+            e = r.encoding
+            print(f"    {r.sender} {r.language} {r.kind}: {e.chars} chars {e.encoding} "
+                  f"{e.segments}/{r.max_segments}", file=out)
+    return 0
+
+
+def _overridden(rules: Rules) -> set[tuple[str, str, str]]:
+    return {(s.key, lang, kind) for s in rules.file.senders.values()
+            for lang, kinds in s.replies.items() for kind in kinds}
+
+
+def _label(d: Decision) -> str:
+    intent = "opt_out_all" if d.intent == "opt_out" and d.scope == "all" else d.intent
+    return f"{intent} ({d.tier} '{d.rule}')" if d.rule else intent
+
+
+def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    old, new = _load(args.old, err), _load(args.new, err)
+    if old is None or new is None:
+        return 1
+    with open(args.messages, encoding="utf-8") as fh:
+        messages = [line.rstrip("\r\n") for line in fh if line.strip()]
+    changes: Counter[str] = Counter()
+    for message in messages:
+        a, b = old.classify(message), new.classify(message)
+        if (a.intent, a.scope) != (b.intent, b.scope) or a.rule != b.rule or a.tier != b.tier:
+            changes[f"{_label(a).split()[0]} -> {_label(b).split()[0]}"] += 1
+            print(json.dumps({"message": message, "old": _label(a), "new": _label(b)}, ensure_ascii=False), file=out)
+    print(f"{sum(changes.values())} of {len(messages)} messages change ({old.version} -> {new.version})"
+          + "".join(f"; {k}: {v}" for k, v in sorted(changes.items())), file=out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m keywords", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("classify", help="classify one message per line of stdin, print JSON lines")
+    c.add_argument("--file", default=None, help="keywords file (default: $KEYWORDS_FILE or keywords.yaml)")
+    c.set_defaults(func=cmd_classify)
+    k = sub.add_parser("check", help="validate a keywords file and run its examples")
+    k.add_argument("file", nargs="?", default=None)
+    k.add_argument("--all-senders", action="store_true", help="report every sender's replies, not only overrides")
+    k.set_defaults(func=cmd_check)
+    d = sub.add_parser("diff", help="show messages whose classification changes between two files")
+    d.add_argument("old")
+    d.add_argument("new")
+    d.add_argument("--messages", required=True, help="file with one message per line")
+    d.set_defaults(func=cmd_diff)
+    return p
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # message text is UTF-8 whatever the locale says
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    args = build_parser().parse_args(argv)
+    if getattr(args, "file", "x") is None:
+        args.file = default_file()
+    try:
+        return int(args.func(args, out or sys.stdout, err or sys.stderr))
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return 0

@@ -1,0 +1,86 @@
+"""Reply rendering and linting: what carriers and regulators expect of each reply kind."""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+
+from keywords.model import Language, ReplyText, Sender
+from keywords.normalize import analyse
+from keywords.sms import Encoding, measure
+
+PLACEHOLDERS = frozenset({"brand", "contact"})
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_LINK = re.compile(
+    r"https?://|www\.|\b[\w-]+\.(?:com|net|org|ly|co|io|me|gl|to|us|info|biz|app|link|page|shop|"
+    r"store|site|online|xyz|ru|es|de|fr|uk|it|nl|pl|tr|cn|jp|ua|br|pt|mx|ar|eu)\b",
+    re.IGNORECASE,
+)
+_PERCENT = re.compile(r"\d\s*%|%\s*\d")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedReply:
+    """One reply as a given sender would send it, measured."""
+
+    sender: str
+    language: str
+    kind: str
+    text: str
+    line: int
+    max_segments: int
+    encoding: Encoding
+
+
+def placeholders(template: str) -> set[str] | None:
+    """Names used in ``{...}`` fields; None if the braces are malformed."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError:
+        return None
+
+
+def render(reply: ReplyText, sender: Sender) -> str:
+    """Fill {brand} and {contact}; templates were validated at load."""
+    return reply.text.format_map({"brand": sender.brand, "contact": sender.contact})
+
+
+def _contains(text_words: tuple[str, ...], needle: str) -> bool:
+    words = analyse(needle).words
+    if not words:
+        return False
+    size = len(words)
+    return any(text_words[i : i + size] == words for i in range(len(text_words) - size + 1))
+
+
+def lint(r: RenderedReply, lang: Language, opt_in_words: list[str], opt_out_words: list[str],
+         sender: Sender) -> list[str]:
+    """Reasons this rendered reply is not acceptable (empty list when it is)."""
+    where = f"reply {r.kind} ({r.language}) for sender {r.sender}"
+    problems: list[str] = []
+    words = analyse(r.text).words
+    if r.encoding.segments > r.max_segments:
+        problems.append(
+            f"{where} is {r.encoding.chars} characters, {r.encoding.encoding}, {r.encoding.segments} SMS "
+            f"segments but the file allows {r.max_segments}; shorten it or add max_segments: "
+            f"{r.encoding.segments} to this reply")
+    if sender.brand and not _contains(words, sender.brand):
+        problems.append(f"{where} does not name the brand '{sender.brand}' (use {{brand}})")
+    if r.kind in ("opt_out", "opt_out_all"):
+        if _LINK.search(_EMAIL.sub(" ", r.text)):
+            problems.append(f"{where} contains a link; an opt-out confirmation must not")
+        promo = [w for w, _ in lang.promotional if _contains(words, w)]
+        if _PERCENT.search(r.text):
+            promo.append("%")
+        if promo:
+            problems.append(f"{where} contains promotional wording ({', '.join(promo)}); "
+                            "an opt-out confirmation must not market")
+        if r.kind == "opt_out" and not any(_contains(words, w) for w in opt_in_words):
+            problems.append(f"{where} does not say how to re-subscribe (name an opt_in keyword such as START)")
+    if r.kind == "help":
+        if sender.contact and not _contains(words, sender.contact):
+            problems.append(f"{where} does not give the contact '{sender.contact}' (use {{contact}})")
+        if not any(_contains(words, w) for w in opt_out_words):
+            problems.append(f"{where} does not say how to opt out (name an opt_out keyword such as STOP)")
+    return problems

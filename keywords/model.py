@@ -1,0 +1,122 @@
+"""Typed, validated contents of a keywords file (what schema.py builds and rules.py compiles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+INTENTS = ("opt_out", "opt_out_all", "opt_in", "help")
+REPLY_KINDS = INTENTS
+OPT_OUT_INTENTS = frozenset({"opt_out", "opt_out_all"})
+
+# The words the FCC (2024 revocation rule) says always revoke consent, alone or with courtesy.
+FCC_KEYWORDS = ("stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One keyword or phrase as written in the file."""
+
+    text: str
+    line: int
+    intent: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyText:
+    """A reply template and how many SMS segments the file allows it."""
+
+    text: str
+    line: int
+    max_segments: int = 1
+
+
+@dataclass(slots=True)
+class Language:
+    """Vocabulary and replies of one language."""
+
+    code: str
+    line: int
+    name: str = ""
+    keywords: list[Entry] = field(default_factory=list)
+    phrases: list[Entry] = field(default_factory=list)
+    courtesy: list[tuple[str, int]] = field(default_factory=list)
+    guards: list[tuple[str, int]] = field(default_factory=list)
+    other_channels: list[tuple[str, int]] = field(default_factory=list)
+    sms_words: list[tuple[str, int]] = field(default_factory=list)
+    protected: list[tuple[str, int]] = field(default_factory=list)
+    promotional: list[tuple[str, int]] = field(default_factory=list)
+    replies: dict[str, ReplyText] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Sender:
+    """A brand as seen from one sender (the default brand, or a per-sender override)."""
+
+    key: str
+    line: int
+    brand: str
+    contact: str
+    language: str
+    replies: dict[str, dict[str, ReplyText]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzySettings:
+    """How far a typo may be from a keyword and still count (see matcher.py)."""
+
+    enabled: bool = True
+    intents: frozenset[str] = OPT_OUT_INTENTS
+    min_score: float = 70.0
+    max_edits: tuple[tuple[int, int], ...] = ((1, 0), (4, 1), (11, 2))
+    same_length_below: int = 5
+    first_letter_below: int = 7
+
+    def budget(self, length: int) -> int:
+        """Edits allowed for a keyword of ``length`` letters."""
+        edits = 0
+        for min_len, allowed in self.max_edits:
+            if length >= min_len:
+                edits = allowed
+        return edits
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Matching settings with safe defaults."""
+
+    fuzzy: FuzzySettings = FuzzySettings()
+    max_message_chars: int = 1600
+    guard_window: int = 2
+    max_courtesy_words: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """An unsubscribe reason with labels per language (for the unsubscribe page)."""
+
+    id: str
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A message that must get ``intent`` (``none`` included)."""
+
+    intent: str
+    text: str
+    line: int
+
+
+@dataclass(slots=True)
+class RuleFile:
+    """Everything read from one keywords file."""
+
+    path: str
+    version: str
+    settings: Settings
+    default_sender: Sender
+    senders: dict[str, Sender]
+    languages: dict[str, Language]
+    reasons: list[Reason]
+    examples: list[Example]

@@ -1,0 +1,218 @@
+"""Text normalisation for keyword matching: one idempotent, never-raising pipeline.
+
+Steps, in order (each exists because real opt-out replies look like that):
+
+1. NFKC and case folding: "ＳＴＯＰ", "ˢᵗᵒᵖ", "STOP" -> "stop".
+2. Per character: delete zero-width/format characters, variation selectors, emoji skin-tone
+   modifiers, tag characters, apostrophes and combining marks; fold accents on Latin, Greek and
+   Cyrillic letters ("ARRÊT" -> "arret", "ё" -> "е"); fold Arabic alef/yeh/teh-marbuta forms.
+   Kana and Han are left alone (their marks change the word). Folding is for matching only.
+3. Split into words; anything that is not a letter or digit (punctuation, quotes, emoji,
+   whitespace runs) separates words. Han and kana characters are one word each, since those
+   scripts do not separate words with spaces.
+4. Per word: look-alike letters are mapped to the word's majority script ("SТОР" with Cyrillic
+   ТОР -> "stop"); digits inside an otherwise alphabetic word become letters ("ST0P", "5TOP");
+   runs of three or more equal letters shrink to one ("STOOOOP" -> "stop").
+5. Runs of three or more single letters join into one word ("S T O P", "s.t.o.p", "S-T-O-P").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from keywords.confusables import (
+    APOSTROPHES,
+    CYRILLIC_TO_LATIN,
+    DIGITS_TO_CYRILLIC,
+    DIGITS_TO_LATIN,
+    EXTRA_FOLDS,
+    GREEK_TO_LATIN,
+    LATIN_TO_CYRILLIC,
+)
+
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_RUN3 = re.compile(r"([^\W\d_])\1{2,}")
+_QUESTION = frozenset("?¿؟")
+_MAX_CACHE = 65536
+
+
+class _FoldTable(dict[int, str]):
+    """str.translate table computed lazily per code point and cached (bounded)."""
+
+    def __missing__(self, cp: int) -> str:
+        value = _fold_char(chr(cp))
+        if len(self) < _MAX_CACHE:
+            self[cp] = value
+        return value
+
+
+def _is_deleted(ch: str, cat: str) -> bool:
+    cp = ord(ch)
+    if cat in ("Cf", "Cs", "Co", "Mn", "Me"):
+        # Kana voicing marks compose with NFKC and change the word: keep them.
+        return cp not in (0x3099, 0x309A)
+    if cat == "Sk" and 0x1F3FB <= cp <= 0x1F3FF:  # emoji skin-tone modifiers
+        return True
+    return ch in APOSTROPHES
+
+
+def _fold_char(ch: str) -> str:
+    if ch in EXTRA_FOLDS:
+        return EXTRA_FOLDS[ch]
+    cat = unicodedata.category(ch)
+    if cat == "Cc":
+        return " "
+    if _is_deleted(ch, cat):
+        return ""
+    if cat[0] == "L" and ord(ch) < 0x0530:  # Latin, IPA, Greek, Cyrillic blocks
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        return base or ch
+    if cat[0] == "L" and 0x1E00 <= ord(ch) <= 0x1FFF:  # Latin/Greek extended (Vietnamese etc.)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        return base or ch
+    return ch
+
+
+_FOLD = _FoldTable()
+
+
+def _script(ch: str) -> str:
+    cp = ord(ch)
+    if cp < 0x0250:
+        return "latin"
+    if 0x0370 <= cp < 0x0400:
+        return "greek"
+    if 0x0400 <= cp < 0x0530:
+        return "cyrillic"
+    return "other"
+
+
+def _convert(word: str, table: dict[str, str], own: str) -> str | None:
+    out = []
+    for ch in word:
+        if ch.isalpha() and _script(ch) != own:
+            mapped = table.get(ch)
+            if mapped is None:
+                return None
+            out.append(mapped)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _fix_scripts(word: str) -> str:
+    counts: dict[str, int] = {}
+    for ch in word:
+        if ch.isalpha():
+            s = _script(ch)
+            counts[s] = counts.get(s, 0) + 1
+    if len(counts) < 2 or "other" in counts:
+        return word
+    latin, cyr, greek = counts.get("latin", 0), counts.get("cyrillic", 0), counts.get("greek", 0)
+    if cyr > latin + greek:
+        order = ("cyrillic", "latin")
+    else:
+        order = ("latin", "cyrillic")
+    for target in order:
+        if target == "latin":
+            converted = _convert(word, {**CYRILLIC_TO_LATIN, **GREEK_TO_LATIN}, "latin")
+        else:
+            converted = _convert(word, LATIN_TO_CYRILLIC, "cyrillic") if not greek else None
+        if converted is not None:
+            return converted
+    return word
+
+
+def _fix_digits(word: str) -> str:
+    letters = [ch for ch in word if ch.isalpha()]
+    digits = len(word) - len(letters)
+    if not digits or len(letters) < 2 or len(letters) <= digits:
+        return word
+    table = DIGITS_TO_CYRILLIC if _script(letters[0]) == "cyrillic" else DIGITS_TO_LATIN
+    if all(ch.isalpha() or ch in table for ch in word):
+        return "".join(table.get(ch, ch) for ch in word)
+    return word
+
+
+def _fix_word(word: str) -> str:
+    if not word.isascii():
+        word = _fix_scripts(word)
+    if not word.isalpha():
+        word = _fix_digits(word)
+    if len(word) > 2:
+        word = _RUN3.sub(r"\1", word)
+    return word
+
+
+def _join_single_letters(words: list[str]) -> list[str]:
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= 3:
+            out.append(_fix_word("".join(run)))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for w in words:
+        if len(w) == 1 and w.isalpha() and not _CJK_CHAR.match(w):
+            run.append(w)
+        else:
+            flush()
+            out.append(w)
+    flush()
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """The words of a message after normalisation, plus what punctuation told us."""
+
+    words: tuple[str, ...]
+    text: str
+    question: bool
+
+
+def _render(words: list[str] | tuple[str, ...]) -> str:
+    parts: list[str] = []
+    prev_cjk = False
+    for w in words:
+        cjk = bool(_CJK_CHAR.match(w))
+        if parts and not (cjk and prev_cjk):
+            parts.append(" ")
+        parts.append(w)
+        prev_cjk = cjk
+    return "".join(parts)
+
+
+def analyse(text: str) -> Normalized:
+    """Normalise ``text`` into words; never raises for any str."""
+    if not isinstance(text, str):
+        text = str(text)
+    try:
+        folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    except UnicodeError:  # pragma: no cover - lone surrogates are dropped by the table
+        folded = text.encode("utf-8", "ignore").decode("utf-8").casefold()
+    folded = unicodedata.normalize("NFKC", folded)
+    question = not _QUESTION.isdisjoint(folded)
+    words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(folded)])
+    return Normalized(tuple(words), _render(words), question)
+
+
+def normalize(text: str) -> str:
+    """Return the normalised form of ``text``; idempotent: normalize(normalize(x)) == normalize(x)."""
+    return analyse(text).text
+
+
+def squeeze(word: str) -> str:
+    """Collapse every run of a repeated character to one ("stopp" -> "stop"), for fuzzy matching."""
+    out: list[str] = []
+    for ch in word:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    return "".join(out)

@@ -1,0 +1,142 @@
+"""Load a keywords file into Rules: classify inbound text and pick the reply to send."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from keywords import checks
+from keywords.errors import RulesError
+from keywords.lint import RenderedReply, render
+from keywords.matcher import Matcher
+from keywords.model import REPLY_KINDS, Reason, RuleFile, Sender
+from keywords.schema import Reader
+from keywords.yamlnodes import YamlProblem, parse
+
+Intent = Literal["opt_out", "opt_in", "help", "none"]
+Scope = Literal["sender", "all"]
+Tier = Literal["exact", "courtesy", "phrase", "fuzzy"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What an inbound message means, and why (stored with every consent change)."""
+
+    intent: Intent
+    scope: Scope
+    language: str | None
+    rule: str | None
+    tier: Tier | None
+    score: float
+    normalized: str
+    needs_review: bool
+    version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready explanation of the decision."""
+        return asdict(self)
+
+
+class Rules:
+    """One validated keywords file, compiled for matching; immutable once built."""
+
+    def __init__(self, rf: RuleFile) -> None:
+        self.file = rf
+        self.version = rf.version
+        self.path = rf.path
+        self.matcher = Matcher(rf)
+        self.reasons: list[Reason] = rf.reasons
+        self.languages: tuple[str, ...] = tuple(rf.languages)
+        self.rendered: list[RenderedReply] = checks.rendered_replies(rf)
+        self._replies = {(r.sender, r.language, r.kind): r.text for r in self.rendered}
+
+    def classify(self, text: str) -> Decision:
+        """Decide the intent of one inbound message; never raises for any str."""
+        try:
+            m = self.matcher.classify(text if isinstance(text, str) else str(text))
+        except Exception:  # noqa: BLE001 - a classifier bug must not drop an inbound message
+            return Decision("none", "sender", None, None, None, 0.0, "", True, self.version)
+        if m.hit is None:
+            return Decision("none", "sender", None, None, None, 0.0, m.normalized, False, self.version)
+        intent = "opt_out" if m.hit.intent == "opt_out_all" else m.hit.intent
+        scope: Scope = "all" if m.hit.intent == "opt_out_all" else "sender"
+        language = next(iter(m.languages)) if len(m.languages) == 1 else None
+        return Decision(intent, scope, language, m.hit.rule, m.tier, round(m.score, 2),  # type: ignore[arg-type]
+                        m.normalized, m.tier in ("phrase", "fuzzy"), self.version)
+
+    def sender(self, sender: str | None) -> Sender:
+        """The brand settings for a sender scope string; unknown senders get the default brand."""
+        if sender is not None and sender in self.file.senders:
+            return self.file.senders[sender]
+        return self.file.default_sender
+
+    def reply(self, kind: str, language: str | None, sender: str | None) -> str | None:
+        """Reply text for ``kind`` in ``language``, else the sender's language, else English."""
+        if kind not in REPLY_KINDS:
+            raise ValueError(f"unknown reply kind {kind!r}; expected one of {', '.join(REPLY_KINDS)}")
+        s = self.sender(sender)
+        for lang in (language, s.language, "en"):
+            if lang is None:
+                continue
+            text = self._replies.get((s.key, lang, kind))
+            if text is not None:
+                return text
+        return None
+
+    def reply_for(self, decision: Decision, sender: str | None) -> str | None:
+        """Reply for a decision (kind from intent and scope); None when the intent is none."""
+        if decision.intent == "none":
+            return None
+        kind = "opt_out_all" if decision.intent == "opt_out" and decision.scope == "all" else decision.intent
+        return self.reply(kind, decision.language, sender)
+
+    def render(self, kind: str, language: str, sender: str | None) -> str | None:
+        """Render a template directly (no fallback); for tools."""
+        s = self.sender(sender)
+        tmpl = s.replies.get(language, {}).get(kind) or self.file.languages[language].replies.get(kind)
+        return render(tmpl, s) if tmpl else None
+
+
+def version_of(data: bytes) -> str:
+    """Content hash recorded with every decision."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:16]
+
+
+def parse_rules(data: bytes | str, filename: str = "<string>") -> Rules:
+    """Validate and compile a keywords file's content; raises RulesError listing every problem."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RulesError([(filename, line, "the file is not UTF-8 text")]) from None
+    try:
+        root = parse(text)
+    except YamlProblem as exc:
+        raise RulesError([(filename, exc.line, exc.reason)]) from None
+    reader = Reader(filename)
+    rf = reader.read(root, version_of(raw))
+    problems = list(reader.problems)
+    if not problems:
+        for found in (checks.vocabulary(rf), checks.collisions(rf), checks.reply_templates(rf)):
+            problems.extend((filename, line, reason) for line, reason in found)
+    if problems:
+        raise RulesError(sorted(problems, key=lambda p: p[1]))
+    rules = Rules(rf)
+    found = checks.replies(rf, rules.rendered) + checks.examples(rf, rules)
+    if found:
+        raise RulesError([(filename, line, reason) for line, reason in sorted(found)])
+    return rules
+
+
+def load_rules(path: str | os.PathLike[str]) -> Rules:
+    """Read, validate and compile the keywords file at ``path``; raises RulesError."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise RulesError([(name, 0, f"cannot read the file: {exc.strerror or exc}")]) from None
+    return parse_rules(data, name)

@@ -1,0 +1,241 @@
+"""Read a parsed keywords file into a RuleFile, collecting every problem with its line."""
+
+from __future__ import annotations
+
+from keywords.model import (
+    INTENTS,
+    REPLY_KINDS,
+    Entry,
+    Example,
+    FuzzySettings,
+    Language,
+    Reason,
+    ReplyText,
+    RuleFile,
+    Sender,
+    Settings,
+)
+from keywords.yamlnodes import Map, Node, Null, Seq, Text
+
+TOP_FIELDS = ("settings", "senders", "languages", "reasons", "examples")
+LANGUAGE_FIELDS = (
+    "name", *INTENTS, "courtesy", "guards", "other_channels", "sms_words",
+    "protected", "promotional", "replies",
+)
+INTENT_FIELDS = {"opt_out": ("keywords", "phrases"), "opt_out_all": ("keywords", "phrases"),
+                 "opt_in": ("keywords", "phrases"), "help": ("keywords",)}
+SENDER_FIELDS = ("brand", "contact", "language", "replies")
+SETTINGS_FIELDS = ("max_message_chars", "guard_window", "max_courtesy_words", "fuzzy")
+FUZZY_FIELDS = ("enabled", "intents", "min_score", "max_edits", "same_length_below",
+                "first_letter_below")
+REASON_IDS = ("too_frequent", "not_relevant", "changed_preferences", "lost_interest", "other")
+EXAMPLE_FIELDS = (*INTENTS, "none")
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
+
+
+class Reader:
+    """Walks the located YAML values; every complaint lands in ``problems``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[tuple[str, int, str]] = []
+
+    def fail(self, line: int, reason: str) -> None:
+        self.problems.append((self.path, line, reason))
+
+    # -- shapes -------------------------------------------------------------------------
+    def mapping(self, node: Node | None, where: str, fields: tuple[str, ...] | None) -> Map:
+        if node is None or isinstance(node, Null):
+            return Map()
+        if not isinstance(node, Map):
+            self.fail(node.line, f"{where} must be a mapping of name: value")
+            return Map()
+        if fields is not None:
+            for key in node:
+                if key not in fields:
+                    self.fail(key.line, f"unknown field '{key}' in {where} "  # type: ignore[attr-defined]
+                              f"(expected one of: {', '.join(fields)})")
+        return node
+
+    def text(self, node: Node | None, where: str, line: int, required: bool = True) -> str | None:
+        if node is None or isinstance(node, Null):
+            if required:
+                self.fail(node.line if node is not None else line, f"{where} must not be empty")
+            return None
+        if not isinstance(node, Text):
+            self.fail(node.line, f"{where} must be text, not a list or mapping")
+            return None
+        if required and not node.strip():
+            self.fail(node.line, f"{where} must not be empty")
+            return None
+        return str(node)
+
+    def integer(self, node: Node | None, where: str, default: int, low: int, high: int) -> int:
+        if node is None:
+            return default
+        if not isinstance(node, Text) or not node.strip().lstrip("-").isdigit():
+            self.fail(node.line, f"{where} must be a whole number")
+            return default
+        value = int(node)
+        if not low <= value <= high:
+            self.fail(node.line, f"{where} must be between {low} and {high}, not {value}")
+            return default
+        return value
+
+    def boolean(self, node: Node | None, where: str, default: bool) -> bool:
+        if node is None:
+            return default
+        if isinstance(node, Text) and node.lower() in _TRUE | _FALSE:
+            return node.lower() in _TRUE
+        self.fail(node.line, f"{where} must be true or false")
+        return default
+
+    def texts(self, node: Node | None, where: str) -> list[tuple[str, int]]:
+        if node is None or isinstance(node, Null):
+            return []
+        if not isinstance(node, Seq):
+            self.fail(node.line, f"{where} must be a list (one '- item' per line)")
+            return []
+        out: list[tuple[str, int]] = []
+        for item in node:
+            value = self.text(item, f"an item of {where}", node.line)
+            if value is not None:
+                out.append((value, item.line))
+        return out
+
+    # -- sections -----------------------------------------------------------------------
+    def settings(self, node: Node | None) -> Settings:
+        m = self.mapping(node, "settings", SETTINGS_FIELDS)
+        fz = self.mapping(m.get("fuzzy"), "settings.fuzzy", FUZZY_FIELDS)
+        d = FuzzySettings()
+        intents = d.intents
+        if "intents" in fz:
+            named = self.texts(fz["intents"], "settings.fuzzy.intents")
+            for value, line in named:
+                if value not in ("opt_out", "opt_out_all", "opt_in"):
+                    self.fail(line, f"settings.fuzzy.intents: '{value}' cannot be fuzzy-matched "
+                              "(choose from opt_out, opt_out_all, opt_in)")
+            intents = frozenset(v for v, _ in named)
+        max_edits = d.max_edits
+        if "max_edits" in fz:
+            table = self.mapping(fz["max_edits"], "settings.fuzzy.max_edits", None)
+            rows = sorted((self.integer(k, "a keyword length in settings.fuzzy.max_edits", 1, 1, 100),
+                           self.integer(v, "settings.fuzzy.max_edits", 0, 0, 3)) for k, v in table.items())
+            max_edits = tuple(rows) or d.max_edits
+        fuzzy = FuzzySettings(
+            enabled=self.boolean(fz.get("enabled"), "settings.fuzzy.enabled", d.enabled),
+            intents=intents,
+            min_score=float(self.integer(fz.get("min_score"), "settings.fuzzy.min_score",
+                                         int(d.min_score), 0, 100)),
+            max_edits=max_edits,
+            same_length_below=self.integer(fz.get("same_length_below"),
+                                           "settings.fuzzy.same_length_below", d.same_length_below, 0, 50),
+            first_letter_below=self.integer(fz.get("first_letter_below"),
+                                            "settings.fuzzy.first_letter_below", d.first_letter_below, 0, 50),
+        )
+        s = Settings()
+        return Settings(
+            fuzzy=fuzzy,
+            max_message_chars=self.integer(m.get("max_message_chars"), "settings.max_message_chars",
+                                           s.max_message_chars, 160, 100_000),
+            guard_window=self.integer(m.get("guard_window"), "settings.guard_window", s.guard_window, 0, 10),
+            max_courtesy_words=self.integer(m.get("max_courtesy_words"), "settings.max_courtesy_words",
+                                            s.max_courtesy_words, 1, 50),
+        )
+
+    def reply(self, node: Node, where: str) -> ReplyText | None:
+        if isinstance(node, Map):
+            self.mapping(node, where, ("text", "max_segments"))
+            text = self.text(node.get("text"), f"{where}.text", node.line)
+            segs = self.integer(node.get("max_segments"), f"{where}.max_segments", 1, 1, 10)
+            return ReplyText(text, node.get("text", node).line, segs) if text else None
+        text = self.text(node, where, getattr(node, "line", 0))
+        return ReplyText(text, node.line, 1) if text else None
+
+    def replies(self, node: Node | None, where: str) -> dict[str, ReplyText]:
+        m = self.mapping(node, where, REPLY_KINDS)
+        out: dict[str, ReplyText] = {}
+        for kind, value in m.items():
+            r = self.reply(value, f"{where}.{kind}")
+            if r is not None:
+                out[str(kind)] = r
+        return out
+
+    def language(self, code: Text, node: Node) -> Language:
+        where = f"languages.{code}"
+        m = self.mapping(node, where, LANGUAGE_FIELDS)
+        lang = Language(code=str(code), line=code.line)
+        lang.name = self.text(m.get("name"), f"{where}.name", code.line, required=False) or str(code)
+        for intent in INTENTS:
+            if intent not in m:
+                continue
+            im = self.mapping(m[intent], f"{where}.{intent}", INTENT_FIELDS[intent])
+            for value, line in self.texts(im.get("keywords"), f"{where}.{intent}.keywords"):
+                lang.keywords.append(Entry(value, line, intent, lang.code))
+            for value, line in self.texts(im.get("phrases"), f"{where}.{intent}.phrases"):
+                lang.phrases.append(Entry(value, line, intent, lang.code))
+        for name in ("courtesy", "guards", "other_channels", "sms_words", "protected", "promotional"):
+            setattr(lang, name, self.texts(m.get(name), f"{where}.{name}"))
+        lang.replies = self.replies(m.get("replies"), f"{where}.replies")
+        return lang
+
+    def sender(self, key: Text, node: Node, default: Sender | None) -> Sender:
+        where = "senders.default" if default is None else f"senders.{key}"
+        m = self.mapping(node, where, SENDER_FIELDS)
+        required = default is None
+
+        def field(name: str, fallback: str) -> str:
+            value = self.text(m.get(name), f"{where}.{name}", key.line, required=required or name in m)
+            return value if value is not None else fallback
+
+        sender = Sender(
+            key=str(key), line=key.line,
+            brand=field("brand", default.brand if default else ""),
+            contact=field("contact", default.contact if default else ""),
+            language=field("language", default.language if default else "en"),
+        )
+        per_lang = self.mapping(m.get("replies"), f"{where}.replies", None)
+        for code, value in per_lang.items():
+            sender.replies[str(code)] = self.replies(value, f"{where}.replies.{code}")
+        return sender
+
+    def reasons(self, node: Node | None) -> list[Reason]:
+        if node is None:
+            return []
+        if not isinstance(node, Seq):
+            self.fail(node.line, "reasons must be a list of {id, label}")
+            return []
+        out: list[Reason] = []
+        for item in node:
+            m = self.mapping(item, "a reason", ("id", "label"))
+            rid = self.text(m.get("id"), "reason id", item.line)
+            if rid is not None and rid not in REASON_IDS:
+                self.fail(m["id"].line, f"unknown reason id '{rid}' (expected one of: {', '.join(REASON_IDS)})")
+            labels = self.mapping(m.get("label"), f"reason {rid} label", None)
+            texts = {str(k): self.text(v, f"reason {rid} label {k}", item.line) or "" for k, v in labels.items()}
+            if rid is not None:
+                out.append(Reason(rid, texts))
+        return out
+
+    def examples(self, node: Node | None) -> list[Example]:
+        m = self.mapping(node, "examples", EXAMPLE_FIELDS)
+        return [Example(str(intent), text, line) for intent, value in m.items()
+                for text, line in self.texts(value, f"examples.{intent}")]
+
+    def read(self, root: Node, version: str) -> RuleFile:
+        top = self.mapping(root, "the file", TOP_FIELDS)
+        senders_node = self.mapping(top.get("senders"), "senders", None)
+        default_key = next((k for k in senders_node if k == "default"), None)
+        if default_key is None:
+            self.fail(getattr(senders_node, "line", 1), "senders.default (the default brand) is missing")
+            default = Sender("default", 1, "", "", "en")
+        else:
+            default = self.sender(default_key, senders_node[default_key], None)  # type: ignore[arg-type]
+        senders = {str(k): self.sender(k, v, default) for k, v in senders_node.items() if k != "default"}  # type: ignore[arg-type]
+        langs_node = self.mapping(top.get("languages"), "languages", None)
+        if not langs_node:
+            self.fail(getattr(root, "line", 1), "languages is missing or empty")
+        languages = {str(code): self.language(code, node) for code, node in langs_node.items()}  # type: ignore[arg-type]
+        return RuleFile(self.path, version, self.settings(top.get("settings")), default, senders,
+                        languages, self.reasons(top.get("reasons")), self.examples(top.get("examples")))

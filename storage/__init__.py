@@ -1,0 +1,17 @@
+"""Storage: SQLAlchemy models, every SQL statement, and the Alembic migrations."""
+
+from __future__ import annotations
+
+from storage.db import Database
+from storage.models import GLOBAL_SCOPE, Base, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
+
+__all__ = [
+    "GLOBAL_SCOPE",
+    "Base",
+    "ConsentEvent",
+    "Database",
+    "DeliveryReport",
+    "ReceivedMessage",
+    "Subject",
+    "Suppression",
+]

@@ -1,0 +1,47 @@
+"""Inbound SMS keyword gateway: the Flask app factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway import api, cli, config
+from gateway.providers import twilio
+from keywords import RulesHolder
+from storage import Database
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the gateway: configuration, database, keyword rules, blueprints and commands."""
+    # INSTANCE_PATH moves instance/ (SQLite file, development secrets) elsewhere, e.g. for tests.
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None)
+    config.load(app)
+    if test_config:
+        app.config.from_mapping(test_config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    hops = int(app.config["PROXY_FIX_HOPS"])
+    if hops:
+        # Only behind proxies we run: each trusted hop may set X-Forwarded-For/Proto/Host/Port/Prefix.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)  # type: ignore[method-assign]
+
+    app.extensions["gateway.database"] = Database(app.config["DATABASE_URL"])
+    app.extensions["gateway.rules"] = RulesHolder(
+        app.config["KEYWORDS_FILE"], check_interval=float(app.config["KEYWORDS_CHECK_INTERVAL"])
+    )
+
+    app.register_blueprint(twilio.bp)
+    app.register_blueprint(api.bp)
+    cli.init_app(app)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        # Short plain reasons instead of HTML pages: callers are providers and programs.
+        return Response(f"{error.code} {error.name}: {error.description}\n", status=error.code, mimetype="text/plain")
+
+    return app

@@ -1,0 +1,69 @@
+"""Configuration from the environment, with local development secrets kept under instance/."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEV_TWILIO_TOKEN_FILE = "twilio_auth_token"
+DEV_API_TOKEN_FILE = "api_token"
+
+DEFAULTS: dict[str, Any] = {
+    "KEYWORDS_FILE": "keywords.yaml",
+    "KEYWORDS_CHECK_INTERVAL": 2.0,
+    "PUBLIC_BASE_URL": None,
+    "DEFAULT_REGION": "US",
+    # Twilio's inbound form is a few KB even with ten media URLs; anything near this is not Twilio.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "PROXY_FIX_HOPS": 0,
+    "TWILIO_AUTH_TOKEN": None,
+    "API_TOKENS": (),
+}
+
+
+def _read_secret(instance: Path, name: str) -> str | None:
+    path = instance / name
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def ensure_dev_secret(instance: Path, name: str) -> tuple[Path, bool]:
+    """Create a random secret file under instance/ once (mode 0600); says whether it was created."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / name
+    if path.exists():
+        return path, False
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(24) + "\n")
+    return path, True
+
+
+def split_tokens(value: str | None) -> tuple[str, ...]:
+    """API_TOKENS is comma-separated; blanks are dropped."""
+    return tuple(token.strip() for token in (value or "").split(",") if token.strip())
+
+
+def load(app: Flask) -> None:
+    """Fill app.config from defaults, the environment and the development secrets under instance/."""
+    instance = Path(app.instance_path)
+    app.config.from_mapping(DEFAULTS)
+    app.config["DATABASE_URL"] = f"sqlite:///{instance / 'gateway.db'}"
+    env = os.environ
+    for key in ("DATABASE_URL", "KEYWORDS_FILE", "PUBLIC_BASE_URL", "DEFAULT_REGION", "TWILIO_AUTH_TOKEN"):
+        if env.get(key):
+            app.config[key] = env[key]
+    if env.get("API_TOKENS"):
+        app.config["API_TOKENS"] = split_tokens(env["API_TOKENS"])
+    # Anything else can be set as GATEWAY_<NAME>, e.g. GATEWAY_PROXY_FIX_HOPS=1 (values parsed as JSON).
+    app.config.from_prefixed_env("GATEWAY")
+    if not app.config["TWILIO_AUTH_TOKEN"]:
+        app.config["TWILIO_AUTH_TOKEN"] = _read_secret(instance, DEV_TWILIO_TOKEN_FILE)
+    if not app.config["API_TOKENS"]:
+        app.config["API_TOKENS"] = split_tokens(_read_secret(instance, DEV_API_TOKEN_FILE))

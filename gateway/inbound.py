@@ -1,0 +1,112 @@
+"""The consent path of one inbound message: InboundMessage -> keyword decision -> consent change -> reply.
+
+Provider adapters call `handle_inbound` with a decoded, verified message and turn the returned
+`Outcome` into their own response format; nothing here knows about HTTP or a provider.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from gateway.messages import ConsentReport, InboundMessage, Outcome
+from keywords import Decision, Rules
+from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
+from storage import consent
+
+log = logging.getLogger(__name__)
+
+CONSENT_ACTIONS = {"opt_out": "opt_out", "opt_in": "opt_in"}
+"""Intents that change consent, and the ledger action each one records."""
+
+
+def handle_inbound(message: InboundMessage, rules: Rules, database: Database) -> Outcome:
+    """Decide, record and answer one inbound message; a retried delivery gets the first answer again."""
+    decision = rules.classify(message.body)
+    # Only a person's phone number has consent to change and can be replied to.
+    reply = rules.reply_for(decision, message.sender_scope) if message.from_.is_phone else None
+    try:
+        return _record(message, decision, rules.version, reply, database)
+    except IntegrityError:
+        # A concurrent delivery of the same message id won the race: answer as it did.
+        with database.begin() as session:
+            stored = consent.find_inbound(session, message.provider, message.message_id)
+        if stored is None:
+            raise
+        return Outcome(intent=stored.intent, reply=stored.reply, duplicate=True)
+
+
+def _record(message: InboundMessage, decision: Decision, rules_version: str, reply: str | None, database: Database) -> Outcome:
+    with database.begin() as session:
+        if message.from_.is_phone:
+            # Lock first, so a retry that races the original waits for it and then sees it.
+            consent.lock_subject(session, message.from_.value)
+        stored = consent.find_inbound(session, message.provider, message.message_id)
+        if stored is not None:
+            return Outcome(intent=stored.intent, reply=stored.reply, duplicate=True)
+        received = consent.add_inbound(
+            session,
+            ReceivedMessage(
+                provider=message.provider,
+                provider_message_id=message.message_id,
+                from_address=message.from_.value,
+                from_kind=message.from_.kind,
+                to_address=message.to.value,
+                sender_scope=message.sender_scope,
+                body=message.body,
+                intent=decision.intent,
+                decision=decision.to_dict(),
+                rules_version=rules_version,
+                reply=reply,
+            ),
+        )
+        action = CONSENT_ACTIONS.get(decision.intent)
+        if action and message.from_.is_phone:
+            scopes = (GLOBAL_SCOPE,) if action == "opt_out" and decision.scope == "all" else message.scopes
+            consent.apply_change(
+                session,
+                consent.ConsentChange(
+                    number=message.from_.value,
+                    scopes=scopes,
+                    action=action,
+                    source="keyword",
+                    inbound_message_id=received.id,
+                    explanation=decision.to_dict(),
+                    rules_version=rules_version,
+                ),
+            )
+        elif action:
+            log.info("not a phone sender (%s); %s recorded without a consent change", message.from_.kind, decision.intent)
+    return Outcome(intent=decision.intent, reply=reply, duplicate=False)
+
+
+def handle_consent_report(report: ConsentReport, database: Database) -> bool:
+    """Suppress a recipient the provider says has opted out at the carrier; False for a repeat."""
+    with database.begin() as session:
+        consent.lock_subject(session, report.recipient.value)
+        if consent.find_delivery_report(session, report.provider, report.message_id, report.status):
+            return False
+        stored = consent.add_delivery_report(
+            session,
+            DeliveryReport(
+                provider=report.provider,
+                provider_message_id=report.message_id,
+                status=report.status,
+                error_code=report.error_code,
+                recipient=report.recipient.value,
+                sender_scope=report.scopes[0],
+            ),
+        )
+        consent.apply_change(
+            session,
+            consent.ConsentChange(
+                number=report.recipient.value,
+                scopes=report.scopes,
+                action="opt_out",
+                source="provider_report",
+                delivery_report_id=stored.id,
+                explanation={"provider": report.provider, "error_code": report.error_code, "status": report.status},
+            ),
+        )
+    return True

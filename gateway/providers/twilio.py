@@ -1,0 +1,142 @@
+"""Twilio: inbound SMS webhook and status callbacks, verified with twilio's RequestValidator."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
+
+from gateway.addresses import Address, parse_address
+from gateway.errors import BadRequest, InvalidAddress
+from gateway.inbound import handle_consent_report, handle_inbound
+from gateway.messages import ConsentReport, InboundMessage
+from gateway.state import database, rules
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
+
+PROVIDER = "twilio"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+INBOUND_FIELDS = ("MessageSid", "From", "To")
+SINGLE_VALUED = ("MessageSid", "SmsSid", "From", "To", "Body", "MessagingServiceSid", "AccountSid", "ErrorCode", "MessageStatus")
+CONSENT_ERROR_CODES = {
+    "21610": "recipient replied STOP at the carrier (Attempt to send to unsubscribed recipient)",
+}
+"""Twilio error codes that mean the recipient has withdrawn consent, as data."""
+
+
+def _text(body: str, status: int) -> Response:
+    return Response(body + "\n", status=status, mimetype="text/plain")
+
+
+def _signed_url() -> str:
+    """The URL Twilio signed: PUBLIC_BASE_URL + path and query behind proxies, else the request URL."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return base.rstrip("/") + request.path + (f"?{query}" if query else "")
+
+
+def _verify() -> Response | None:
+    """None when the request carries a valid Twilio signature; else the 403/503 answer."""
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    if not token:
+        log.error("TWILIO_AUTH_TOKEN is not configured; refusing webhooks rather than accepting them unsigned")
+        return _text("signature cannot be checked: TWILIO_AUTH_TOKEN is not configured", 503)
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if not signature:
+        return _text(f"missing {SIGNATURE_HEADER} header", 403)
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    if not RequestValidator(token).validate(_signed_url(), request.form, signature, algorithm=algorithm):
+        return _text("invalid Twilio signature", 403)
+    return None
+
+
+def _single(form: MultiDict[str, str], name: str, required: bool = True) -> str | None:
+    values = form.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"field {name} is repeated")
+    if not values or not values[0].strip():
+        if required:
+            raise BadRequest(f"missing field {name}")
+        return None
+    return values[0]
+
+
+def _scopes(form: MultiDict[str, str], our_address: Address) -> tuple[str, ...]:
+    # A Messaging Service shares opt-outs across its numbers, as Twilio's own handling does.
+    service = _single(form, "MessagingServiceSid", required=False)
+    return (service.strip(), our_address.value) if service else (our_address.value,)
+
+
+def decode_inbound(form: MultiDict[str, str], default_region: str) -> InboundMessage:
+    """Twilio's inbound form as an InboundMessage, or BadRequest with the reason."""
+    for name in SINGLE_VALUED:
+        _single(form, name, required=False)
+    message_id = _single(form, "MessageSid") or ""
+    try:
+        from_ = parse_address(_single(form, "From") or "", default_region)
+        to = parse_address(_single(form, "To") or "", default_region)
+    except InvalidAddress as error:
+        raise BadRequest(f"From/To: {error}") from None
+    body = form.get("Body", "")
+    return InboundMessage(PROVIDER, message_id.strip(), from_, to, body, _scopes(form, to))
+
+
+def decode_report(form: MultiDict[str, str], default_region: str) -> ConsentReport | None:
+    """A status callback as a ConsentReport when it reports an opt-out, else None."""
+    error_code = (_single(form, "ErrorCode", required=False) or "").strip()
+    if error_code not in CONSENT_ERROR_CODES:
+        return None
+    message_id = _single(form, "MessageSid") or _single(form, "SmsSid") or ""
+    try:
+        recipient = parse_address(_single(form, "To") or "", default_region)
+        ours = parse_address(_single(form, "From") or "", default_region)
+    except InvalidAddress as error:
+        raise BadRequest(f"From/To: {error}") from None
+    if not recipient.is_phone:
+        raise BadRequest("To: an opt-out report must name a phone number")
+    status = (_single(form, "MessageStatus", required=False) or "undelivered").strip()
+    return ConsentReport(PROVIDER, message_id.strip(), status, error_code, recipient, _scopes(form, ours))
+
+
+def twiml(reply: str | None) -> Response:
+    """Exactly one <Message> when there is something to say, else an empty <Response/>."""
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return Response(str(response), mimetype="application/xml")
+
+
+@bp.post("/sms")
+def inbound_sms() -> Response:
+    if (refused := _verify()) is not None:
+        return refused
+    try:
+        message = decode_inbound(request.form, current_app.config["DEFAULT_REGION"])
+    except BadRequest as error:
+        return _text(str(error), 400)
+    outcome = handle_inbound(message, rules(), database())
+    log.info("twilio inbound %s: intent=%s duplicate=%s", message.message_id, outcome.intent, outcome.duplicate)
+    return twiml(outcome.reply)
+
+
+@bp.post("/status")
+def status_callback() -> Response:
+    if (refused := _verify()) is not None:
+        return refused
+    try:
+        report = decode_report(request.form, current_app.config["DEFAULT_REGION"])
+    except BadRequest as error:
+        return _text(str(error), 400)
+    if report is None:
+        # Delivery states that say nothing about consent: accepted and ignored.
+        return Response(status=204)
+    applied = handle_consent_report(report, database())
+    log.info("twilio status %s error %s: suppression applied=%s", report.message_id, report.error_code, applied)
+    return Response(status=204)

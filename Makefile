@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: run test install migrate bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) -m flask --app wsgi db upgrade
+
+## Serve on 127.0.0.1:$(PORT) with gunicorn, on SQLite under instance/ unless DATABASE_URL says otherwise.
+run: install
+	$(PY) -m flask --app wsgi dev-secrets
+	$(PY) -m flask --app wsgi db upgrade
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+## The whole suite; the PostgreSQL tests run too when TEST_DATABASE_URL is set.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/classify.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

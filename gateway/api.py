@@ -39,20 +39,29 @@ def _sender(raw: str | None) -> str | None:
 @bp.get("/suppressions/<path:number>")
 @require_token
 def check_suppression(number: str) -> Any:
-    """Whether `sender` may text `number`; without a sender, any suppression counts."""
+    """Whether `sender` may text `number` about `topic`; without a sender or topic, any suppression counts."""
     e164 = _number(number)
     sender = _sender(request.args.get("sender"))
+    topic = request.args.get("topic") or None
     with database().begin() as session:
-        status = consent.suppression_status(session, e164, sender)
+        status = consent.suppression_status(session, e164, sender, topic)
     first = status.entries[0] if status.entries else None
     return jsonify(
         number=status.number,
         sender=status.sender,
+        topic=status.topic,
         suppressed=status.suppressed,
         since=first.since.isoformat() if first else None,
         reason=first.source if first else None,
         suppressions=[
-            {"scope": entry.scope, "since": entry.since.isoformat(), "source": entry.source, "rule": entry.rule}
+            {
+                "scope": entry.scope,
+                "topic": entry.topic,
+                "since": entry.since.isoformat(),
+                "until": entry.until.isoformat() if entry.until else None,
+                "source": entry.source,
+                "rule": entry.rule,
+            }
             for entry in status.entries
         ],
     )

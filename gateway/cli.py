@@ -16,7 +16,7 @@ db_cli = AppGroup("db", help="Database schema commands.")
 
 
 @db_cli.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply the migrations to DATABASE_URL."""
     url = current_app.config["DATABASE_URL"]

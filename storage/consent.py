@@ -7,28 +7,41 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import GLOBAL_SCOPE, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
+from storage.types import utcnow
+from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
 
-Action = Literal["opt_out", "opt_in"]
+Action = Literal["opt_out", "opt_in", "pause"]
 
 
 @dataclass(frozen=True)
 class ConsentChange:
-    """A request to change one number's consent for some sender scopes, with where it came from."""
+    """A request to change one number's consent for some sender scopes and a topic, with where it came from.
+
+    opt_out: stop (the topic, or everything with topic '*'); pause: stop until `until`;
+    opt_in: lift the opt-outs and pauses of that topic (all of them with topic '*').
+    """
 
     number: str
     scopes: tuple[str, ...]
     action: Action
     source: str
+    topic: str = ALL_TOPICS
+    until: datetime | None = None
     inbound_message_id: int | None = None
     delivery_report_id: int | None = None
     actor: str | None = None
     explanation: dict[str, Any] = field(default_factory=dict)
     rules_version: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.scopes:
+            raise ValueError("a consent change needs at least one sender scope")
+        if (self.action == "pause") != (self.until is not None):
+            raise ValueError("`until` is given with a pause, and only with a pause")
 
 
 @dataclass(frozen=True)
@@ -36,17 +49,20 @@ class SuppressionEntry:
     """One suppression row as the API shows it."""
 
     scope: str
+    topic: str
     since: datetime
+    until: datetime | None
     source: str
     rule: str | None
 
 
 @dataclass(frozen=True)
 class SuppressionStatus:
-    """Whether a number may be texted by a sender, and which suppressions say no."""
+    """Whether a number may be texted by a sender (about a topic), and which suppressions say no."""
 
     number: str
     sender: str | None
+    topic: str | None
     entries: tuple[SuppressionEntry, ...]
 
     @property
@@ -101,12 +117,14 @@ def add_delivery_report(session: Session, report: DeliveryReport) -> DeliveryRep
     return report
 
 
-def _event(change: ConsentChange, scope: str, changed: bool) -> ConsentEvent:
+def _event(change: ConsentChange, scope: str, topic: str, changed: bool) -> ConsentEvent:
     explanation = change.explanation
     return ConsentEvent(
         number=change.number,
         sender_scope=scope,
+        topic=topic,
         action=change.action,
+        until=change.until,
         source=change.source,
         changed=changed,
         inbound_message_id=change.inbound_message_id,
@@ -121,63 +139,82 @@ def _event(change: ConsentChange, scope: str, changed: bool) -> ConsentEvent:
     )
 
 
+def _append(session: Session, event: ConsentEvent) -> ConsentEvent:
+    session.add(event)
+    session.flush()
+    return event
+
+
 def apply_change(session: Session, change: ConsentChange) -> list[ConsentEvent]:
     """Apply a consent change under the number's lock and append its ledger events."""
     lock_subject(session, change.number)
-    if change.action == "opt_out":
-        return _opt_out(session, change)
-    return _opt_in(session, change)
+    if change.action == "opt_in":
+        return _opt_in(session, change)
+    return [_stop(session, change, scope) for scope in change.scopes]
 
 
-def _opt_out(session: Session, change: ConsentChange) -> list[ConsentEvent]:
-    events = []
-    for scope in change.scopes:
-        existing = session.scalars(
-            select(Suppression).where(Suppression.number == change.number, Suppression.sender_scope == scope)
-        ).one_or_none()
-        event = _event(change, scope, changed=existing is None)
-        session.add(event)
-        session.flush()
-        if existing is None:
-            session.add(Suppression(number=change.number, sender_scope=scope, source=change.source, event_id=event.id))
-        events.append(event)
-    session.flush()
-    return events
+def _stop(session: Session, change: ConsentChange, scope: str) -> ConsentEvent:
+    """An opt-out or a pause for one scope; a pause never weakens an opt-out already there."""
+    row = session.scalars(
+        select(Suppression).where(
+            Suppression.number == change.number, Suppression.sender_scope == scope, Suppression.topic == change.topic
+        )
+    ).one_or_none()
+    if row is None:
+        event = _append(session, _event(change, scope, change.topic, changed=True))
+        session.add(
+            Suppression(
+                number=change.number, sender_scope=scope, topic=change.topic, until=change.until,
+                source=change.source, event_id=event.id,
+            )
+        )
+        return event
+    changed = row.until is not None and row.until != change.until
+    event = _append(session, _event(change, scope, change.topic, changed=changed))
+    if changed:
+        row.until, row.source, row.event_id = change.until, change.source, event.id
+        row.created_at = utcnow()
+    return event
 
 
 def _opt_in(session: Session, change: ConsentChange) -> list[ConsentEvent]:
     # START lifts the sender's own suppressions and a STOPALL-style global one: the person has
     # just asked, in writing, to hear from this sender again.
-    scopes = (*change.scopes, GLOBAL_SCOPE)
-    lifted = session.scalars(
-        select(Suppression.sender_scope).where(Suppression.number == change.number, Suppression.sender_scope.in_(scopes))
-    ).all()
-    events = [_event(change, scope, changed=True) for scope in lifted]
+    covered = and_(Suppression.number == change.number, Suppression.sender_scope.in_((*change.scopes, GLOBAL_SCOPE)))
+    if change.topic != ALL_TOPICS:
+        covered = and_(covered, Suppression.topic == change.topic)
+    lifted = session.execute(select(Suppression.sender_scope, Suppression.topic).where(covered)).all()
+    events = [_event(change, scope, topic, changed=True) for scope, topic in lifted]
     if not events:
-        events = [_event(change, change.scopes[0], changed=False)]
+        events = [_event(change, change.scopes[0], change.topic, changed=False)]
     session.add_all(events)
-    session.execute(
-        delete(Suppression).where(Suppression.number == change.number, Suppression.sender_scope.in_(scopes))
-    )
+    session.execute(delete(Suppression).where(covered))
     session.flush()
     return events
 
 
-def suppression_status(session: Session, number: str, sender: str | None) -> SuppressionStatus:
-    """May `sender` text `number`? Without a sender, any suppression at all counts."""
+def suppression_status(
+    session: Session, number: str, sender: str | None, topic: str | None = None, now: datetime | None = None
+) -> SuppressionStatus:
+    """May `sender` text `number` about `topic`? Without a sender or topic, any suppression counts."""
     query = (
         select(Suppression, ConsentEvent.rule)
         .join(ConsentEvent, ConsentEvent.id == Suppression.event_id)
         .where(Suppression.number == number)
+        .where(or_(Suppression.until.is_(None), Suppression.until > (now or utcnow())))
         .order_by(Suppression.created_at, Suppression.id)
     )
     if sender is not None:
         query = query.where(Suppression.sender_scope.in_((sender, GLOBAL_SCOPE)))
+    if topic is not None:
+        query = query.where(Suppression.topic.in_((topic, ALL_TOPICS)))
     entries = tuple(
-        SuppressionEntry(scope=row.sender_scope, since=row.created_at, source=row.source, rule=rule)
+        SuppressionEntry(
+            scope=row.sender_scope, topic=row.topic, since=row.created_at, until=row.until, source=row.source, rule=rule
+        )
         for row, rule in session.execute(query)
     )
-    return SuppressionStatus(number=number, sender=sender, entries=entries)
+    return SuppressionStatus(number=number, sender=sender, topic=topic, entries=entries)
 
 
 def events_for(session: Session, number: str) -> Sequence[ConsentEvent]:

@@ -12,6 +12,8 @@ from storage.types import UTCDateTime, utcnow
 
 GLOBAL_SCOPE = "*"
 """The sender scope of a STOPALL-style suppression: every sender of this deployment."""
+ALL_TOPICS = "*"
+"""The topic of a suppression that covers every kind of message from its sender scope."""
 
 
 class Base(DeclarativeBase):
@@ -75,7 +77,9 @@ class ConsentEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32))
     sender_scope: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(64), default=ALL_TOPICS)
     action: Mapped[str] = mapped_column(String(16))
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(32))
     changed: Mapped[bool] = mapped_column(Boolean)
     inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
@@ -91,14 +95,19 @@ class ConsentEvent(Base):
 
 
 class Suppression(Base):
-    """A number that must not be texted by one sender scope, or by every sender (scope '*')."""
+    """A number that must not be texted by a sender scope ('*': every sender) about a topic ('*': any).
+
+    A row with `until` set is a pause: it stops counting by itself once that time has passed.
+    """
 
     __tablename__ = "suppressions"
-    __table_args__ = (UniqueConstraint("number", "sender_scope", name="uq_suppression_number_scope"),)
+    __table_args__ = (UniqueConstraint("number", "sender_scope", "topic", name="uq_suppression_number_scope_topic"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32))
     sender_scope: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(64), default=ALL_TOPICS)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[int] = mapped_column(ForeignKey("consent_events.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from datetime import datetime, timedelta, timezone
+
 from storage import GLOBAL_SCOPE, Database
 from storage.consent import ConsentChange, apply_change, events_for, suppression_status
 
@@ -65,3 +67,69 @@ def test_status_lists_every_scope_without_a_sender(database: Database) -> None:
     assert status.suppressed
     assert {entry.scope for entry in status.entries} == {"+18005550199", "MGa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"}
     assert all(entry.since.tzinfo is not None for entry in status.entries)
+
+
+SENDER = "+18005550199"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+def apply(database: Database, action: str, topic: str = "*", until: datetime | None = None) -> list[bool]:
+    with database.begin() as session:
+        events = apply_change(
+            session,
+            ConsentChange(number=NUMBER, scopes=(SENDER,), action=action, source="api", topic=topic, until=until),  # type: ignore[arg-type]
+        )
+        return [event.changed for event in events]
+
+
+def allowed(database: Database, topic: str | None, at: datetime) -> bool:
+    with database.begin() as session:
+        return not suppression_status(session, NUMBER, SENDER, topic, now=at).suppressed
+
+
+def test_pause_ends_by_itself(database: Database) -> None:
+    until = NOW + timedelta(days=30)
+    assert apply(database, "pause", until=until) == [True]
+    assert not allowed(database, None, NOW)
+    assert not allowed(database, "promotions", until - timedelta(seconds=1))
+    assert allowed(database, None, until)
+    assert allowed(database, "promotions", until + timedelta(days=1))
+
+
+def test_pause_never_weakens_an_opt_out(database: Database) -> None:
+    apply(database, "opt_out")
+    assert apply(database, "pause", until=NOW + timedelta(days=1)) == [False]
+    assert not allowed(database, None, NOW + timedelta(days=365))
+
+
+def test_opt_out_during_a_pause_makes_it_permanent(database: Database) -> None:
+    apply(database, "pause", until=NOW + timedelta(days=1))
+    assert apply(database, "opt_out") == [True]
+    assert not allowed(database, None, NOW + timedelta(days=365))
+
+
+def test_topic_opt_out_only_stops_that_topic(database: Database) -> None:
+    apply(database, "opt_out", topic="promotions")
+    assert not allowed(database, "promotions", NOW)
+    assert allowed(database, "orders", NOW)
+    assert not allowed(database, None, NOW)  # no topic named: any suppression counts
+    assert apply(database, "opt_in", topic="orders") == [False]
+    assert not allowed(database, "promotions", NOW)
+    assert apply(database, "opt_in", topic="promotions") == [True]
+    assert allowed(database, None, NOW)
+
+
+def test_full_opt_in_lifts_every_topic_and_pause(database: Database) -> None:
+    apply(database, "opt_out", topic="promotions")
+    apply(database, "pause", topic="news", until=NOW + timedelta(days=7))
+    assert sorted(apply(database, "opt_in")) == [True, True]
+    assert allowed(database, None, NOW)
+
+
+def test_pause_needs_an_end_and_only_a_pause_has_one() -> None:
+    with pytest.raises(ValueError):
+        ConsentChange(number=NUMBER, scopes=(SENDER,), action="pause", source="api")
+    with pytest.raises(ValueError):
+        ConsentChange(number=NUMBER, scopes=(SENDER,), action="opt_out", source="api", until=NOW)
+    with pytest.raises(ValueError):
+        ConsentChange(number=NUMBER, scopes=(), action="opt_out", source="api")

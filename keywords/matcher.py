@@ -30,10 +30,11 @@ Tie-breaks::
     keyword listed in several languages            language = None (ambiguous); courtesy words
                                                    of one language break the tie ("STOP bitte")
 
-Fuzzy edit budget (settings.fuzzy): by keyword length, default 1-3 letters exact only,
-4-10 one edit, 11+ two; below same_length_below letters only substitution or transposition
-(no insert/delete); below first_letter_below letters the first letter must match unless the
-edit swaps the first two. Runs of a doubled letter are forgiven ("STOPP"). Only intents in
+Fuzzy edit budget (settings.fuzzy): by keyword length, default 1-3 letters exact only ("END",
+"TD", "DUR"), 4-10 one edit, 11+ two. Keywords shorter than typo_model_below letters accept only
+keyboard slips (typos.py: swapped letters, a neighbouring key, a doubled or dropped letter); the
+first letter must always match unless swapped with the second. Doubled letters are forgiven
+("STOPP"). Protected words (per language, e.g. "quite") never match. Only intents in
 settings.fuzzy.intents (default opt_out, opt_out_all) are fuzzy-matched; HELP and START are not.
 """
 
@@ -46,6 +47,7 @@ from rapidfuzz.distance import OSA
 
 from keywords.model import RuleFile
 from keywords.normalize import Normalized, analyse, squeeze
+from keywords.typos import is_typo
 
 PRIORITY = {"opt_out_all": 0, "opt_out": 1, "opt_in": 2, "help": 3}
 FUZZY_PRIORITY = {"opt_out": 0, "opt_out_all": 1, "opt_in": 2}
@@ -250,11 +252,11 @@ class Matcher:
             budget = fz.budget(size)
             if budget == 0 or size not in self.fuzzy_buckets:
                 continue
-            if size < fz.same_length_below and size != len(word):
-                continue
             for key, dist, _ in process.extract(word, self.fuzzy_buckets[size], scorer=OSA.distance,
                                                 score_cutoff=budget, limit=None):
-                if size < fz.first_letter_below and word[0] != key[0] and word[1::-1] != key[:2]:
+                if word[0] != key[0] and word[1::-1] != key[:2]:
+                    continue
+                if size < fz.typo_model_below and not is_typo(word, key, fz.drop_letter_from):
                     continue
                 candidates.append((key, int(dist)))
         best = None

@@ -69,8 +69,8 @@ class FuzzySettings:
     intents: frozenset[str] = OPT_OUT_INTENTS
     min_score: float = 70.0
     max_edits: tuple[tuple[int, int], ...] = ((1, 0), (4, 1), (11, 2))
-    same_length_below: int = 5
-    first_letter_below: int = 7
+    typo_model_below: int = 11
+    drop_letter_from: int = 6
 
     def budget(self, length: int) -> int:
         """Edits allowed for a keyword of ``length`` letters."""

@@ -26,8 +26,8 @@ INTENT_FIELDS = {"opt_out": ("keywords", "phrases"), "opt_out_all": ("keywords",
                  "opt_in": ("keywords", "phrases"), "help": ("keywords",)}
 SENDER_FIELDS = ("brand", "contact", "language", "replies")
 SETTINGS_FIELDS = ("max_message_chars", "guard_window", "max_courtesy_words", "fuzzy")
-FUZZY_FIELDS = ("enabled", "intents", "min_score", "max_edits", "same_length_below",
-                "first_letter_below")
+FUZZY_FIELDS = ("enabled", "intents", "min_score", "max_edits", "typo_model_below",
+                "drop_letter_from")
 REASON_IDS = ("too_frequent", "not_relevant", "changed_preferences", "lost_interest", "other")
 EXAMPLE_FIELDS = (*INTENTS, "none")
 _TRUE = {"true", "yes", "on"}
@@ -129,10 +129,10 @@ class Reader:
             min_score=float(self.integer(fz.get("min_score"), "settings.fuzzy.min_score",
                                          int(d.min_score), 0, 100)),
             max_edits=max_edits,
-            same_length_below=self.integer(fz.get("same_length_below"),
-                                           "settings.fuzzy.same_length_below", d.same_length_below, 0, 50),
-            first_letter_below=self.integer(fz.get("first_letter_below"),
-                                            "settings.fuzzy.first_letter_below", d.first_letter_below, 0, 50),
+            typo_model_below=self.integer(fz.get("typo_model_below"),
+                                          "settings.fuzzy.typo_model_below", d.typo_model_below, 0, 100),
+            drop_letter_from=self.integer(fz.get("drop_letter_from"),
+                                          "settings.fuzzy.drop_letter_from", d.drop_letter_from, 2, 100),
         )
         s = Settings()
         return Settings(

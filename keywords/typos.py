@@ -1,0 +1,71 @@
+"""The typo model for short keywords: which single edits a thumb on a phone keyboard makes.
+
+A real word one edit from a keyword ("page" vs PARE, "pasar" vs PARAR) is far more often a
+word than a typo, so keywords shorter than ``typo_model_below`` letters accept only:
+
+* two neighbouring letters swapped ("STPO", "TSOP");
+* one letter replaced by a key next to it on QWERTY, QWERTZ, AZERTY or ЙЦУКЕН ("STIP");
+* one extra letter that repeats or neighbours the letter beside it ("STOPO", "QUITT");
+* one letter dropped, for keywords of at least ``drop_letter_from`` letters ("CANCL").
+
+The first letter must match (unless it is swapped with the second), at every length.
+"""
+
+from __future__ import annotations
+
+from keywords.normalize import normalize
+
+_ROWS = (
+    ("qwertyuiop", "asdfghjkl", "zxcvbnm"),        # QWERTY
+    ("qwertzuiop", "asdfghjkl", "yxcvbnm"),        # QWERTZ
+    ("azertyuiop", "qsdfghjklm", "wxcvbn"),        # AZERTY
+    ("йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю"),  # ЙЦУКЕН (Russian)
+    ("йцукенгшщзхї", "фівапролджє", "ячсмитьбю"),  # ЙЦУКЕН (Ukrainian)
+)
+
+
+def _neighbours() -> dict[str, frozenset[str]]:
+    near: dict[str, set[str]] = {}
+    for layout in _ROWS:
+        rows = [normalize(row) for row in layout]  # fold like the text: й -> и, ї -> і
+        for r, row in enumerate(rows):
+            for i, ch in enumerate(row):
+                around = {row[j] for j in (i - 1, i + 1) if 0 <= j < len(row)}
+                if r > 0:
+                    around.update(rows[r - 1][j] for j in (i, i + 1) if 0 <= j < len(rows[r - 1]))
+                if r + 1 < len(rows):
+                    around.update(rows[r + 1][j] for j in (i - 1, i) if 0 <= j < len(rows[r + 1]))
+                near.setdefault(ch, set()).update(around)
+    return {ch: frozenset(n) for ch, n in near.items()}
+
+
+NEIGHBOURS = _neighbours()
+
+
+def _near(a: str, b: str) -> bool:
+    return b in NEIGHBOURS.get(a, frozenset())
+
+
+def is_typo(word: str, keyword: str, drop_letter_from: int) -> bool:
+    """True when ``word`` is ``keyword`` with one plausible keyboard slip (see module doc)."""
+    lw, lk = len(word), len(keyword)
+    if lw == lk:
+        diff = [i for i in range(lk) if word[i] != keyword[i]]
+        if len(diff) == 1:
+            i = diff[0]
+            return i > 0 and _near(keyword[i], word[i])
+        if len(diff) == 2:
+            i, j = diff
+            return j == i + 1 and word[i] == keyword[j] and word[j] == keyword[i]
+        return False
+    if lw == lk + 1:  # one extra letter
+        for i in range(1, lw):
+            if word[:i] + word[i + 1 :] == keyword:
+                c, before = word[i], word[i - 1]
+                after = word[i + 1] if i + 1 < lw else ""
+                if c in (before, after) or _near(before, c) or (after and _near(after, c)):
+                    return True
+        return False
+    if lw == lk - 1 and lk >= drop_letter_from:  # one dropped letter
+        return any(keyword[:i] + keyword[i + 1 :] == word for i in range(1, lk))
+    return False

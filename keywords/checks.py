@@ -89,7 +89,8 @@ def reply_templates(rf: RuleFile) -> Fail:
     templates = [r for lang in rf.languages.values() for r in lang.replies.values()]
     for sender in _senders(rf):
         if sender.language not in rf.languages:
-            out.append((sender.line, f"sender {sender.key} default language '{sender.language}' is not in languages"))
+            out.append((sender.language_line, f"sender {sender.key}: default language '{sender.language}' "
+                        "is not in languages"))
         for code, kinds in sender.replies.items():
             if code not in rf.languages:
                 out.append((sender.line, f"sender {sender.key} has replies for unknown language '{code}'"))

@@ -31,6 +31,10 @@ DIGITS_TO_CYRILLIC: dict[str, str] = {"0": "о", "3": "з", "4": "ч", "6": "б"
 EXTRA_FOLDS: dict[str, str] = {
     "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "ŀ": "l",
     "ð": "d", "þ": "th",
+    # Cyrillic letters no shipped language uses; in an SMS they are spoofed Latin letters.
+    "ѕ": "s", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
+    # Arabic tatweel only stretches a word.
+    "ـ": "",
     # Arabic: alef forms, alef maqsura and teh marbuta are spelled interchangeably in SMS.
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه",
 }

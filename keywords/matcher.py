@@ -176,25 +176,28 @@ class Matcher:
         return out
 
     def _courtesy(self, words: tuple[str, ...]) -> tuple[Hit, frozenset[str]] | None:
-        # state per position: (best keyword hit so far, languages seen on the way)
+        # state per position: (best keyword hit so far, languages of the courtesy words seen)
         states: dict[int, tuple[Hit | None, frozenset[str]]] = {0: (None, frozenset())}
         for i in range(len(words)):
             if i not in states:
                 continue
             best, langs = states[i]
             for end, hit, piece_langs in self._segments(words, i):
-                new_best = best
-                if hit is not None and (best is None or PRIORITY[hit.intent] < PRIORITY[best.intent]):
+                new_best, new_langs = best, langs
+                if hit is None:
+                    new_langs = _narrow(langs, piece_langs)
+                elif best is None or PRIORITY[hit.intent] < PRIORITY[best.intent]:
                     new_best = hit
-                merged = _narrow(langs, piece_langs)
                 old = states.get(end)
                 if old is None or (new_best is not None and (old[0] is None or
                                    PRIORITY[new_best.intent] < PRIORITY[old[0].intent])):
-                    states[end] = (new_best, merged)
+                    states[end] = (new_best, new_langs)
         final = states.get(len(words))
         if final is None or final[0] is None:
             return None
-        return final[0], _narrow(final[0].languages, final[1])
+        # Courtesy words are more telling than an international keyword ("STOP bitte" is German).
+        kw_langs, courtesy_langs = final[0].languages, final[1]
+        return final[0], (kw_langs & courtesy_langs) or courtesy_langs or kw_langs
 
     def _guarded(self, words: tuple[str, ...], start: int) -> bool:
         for gap in range(self.settings.guard_window):

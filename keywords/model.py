@@ -59,6 +59,7 @@ class Sender:
     contact: str
     language: str
     replies: dict[str, dict[str, ReplyText]] = field(default_factory=dict)
+    language_line: int = 0
 
 
 @dataclass(frozen=True, slots=True)

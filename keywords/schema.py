@@ -195,6 +195,7 @@ class Reader:
             contact=field("contact", default.contact if default else ""),
             language=field("language", default.language if default else "en"),
         )
+        sender.language_line = getattr(m.get("language"), "line", key.line)
         per_lang = self.mapping(m.get("replies"), f"{where}.replies", None)
         for code, value in per_lang.items():
             sender.replies[str(code)] = self.replies(value, f"{where}.replies.{code}")

@@ -1,0 +1,64 @@
+"""python -m keywords as an operator runs it: a real subprocess from the repo root."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.keywords.test_kw_validation import MINIMAL
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "keywords", *args], cwd=ROOT, input=stdin, text=True,
+                          capture_output=True, encoding="utf-8", timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_check_shipped_file_passes() -> None:
+    result = run("check")
+    assert result.returncode == 0, result.stderr
+    assert "keywords.yaml: OK (sha256:" in result.stdout
+    assert "default en opt_out:" in result.stdout and "GSM-7" in result.stdout and "UCS-2" in result.stdout
+
+
+def test_check_broken_file_lists_reasons(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MINIMAL.replace("courtesy: [please]", "courtesy: [please]\n    colour: red"), encoding="utf-8")
+    result = run("check", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:" in result.stderr and "unknown field 'colour'" in result.stderr
+
+
+def test_classify_reads_lines_and_prints_json() -> None:
+    result = run("classify", stdin="STOP\nОтписаться\nthe bus stop is closed\n\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["intent"] for r in rows] == ["opt_out", "opt_out", "none", "none"]
+    assert rows[1]["normalized"] == "отписаться" and "Отписаться" in result.stdout  # ensure_ascii=False
+    assert {"intent", "scope", "language", "rule", "tier", "score", "normalized", "needs_review"} <= rows[0].keys()
+
+
+def test_classify_uses_keywords_file_env(tmp_path: Path) -> None:
+    f = tmp_path / "k.yaml"
+    f.write_text(MINIMAL.replace("keywords: [STOP,", "keywords: [PARAR, STOP,"), encoding="utf-8")
+    result = run("classify", stdin="PARAR\n", env={"KEYWORDS_FILE": str(f)})
+    assert json.loads(result.stdout)["intent"] == "opt_out"
+    result = run("classify", "--file", str(f), stdin="BAJA\n")
+    assert json.loads(result.stdout)["intent"] == "none"
+
+
+def test_diff_shows_changed_messages(tmp_path: Path) -> None:
+    old, new, messages = tmp_path / "old.yaml", tmp_path / "new.yaml", tmp_path / "m.txt"
+    old.write_text(MINIMAL, encoding="utf-8")
+    new.write_text(MINIMAL.replace("keywords: [STOP,", "keywords: [PARAR, STOP,"), encoding="utf-8")
+    messages.write_text("STOP\nPARAR\nhello\n", encoding="utf-8")
+    result = run("diff", str(old), str(new), "--messages", str(messages))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert json.loads(lines[0]) == {"message": "PARAR", "old": "none", "new": "opt_out (exact 'PARAR')"}
+    assert lines[-1].startswith("1 of 3 messages change")

@@ -1,0 +1,84 @@
+"""The labelled corpus: recall targets and zero false opt-outs, with every miss printed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from keywords import Rules
+
+CORPUS = Path(__file__).with_name("corpus.tsv")
+
+
+class Row(NamedTuple):
+    message: str
+    intent: str
+    language: str
+    note: str
+
+
+def load_corpus() -> list[Row]:
+    rows = []
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip("\t"):
+            continue
+        message, intent, language, note = line.split("\t")
+        rows.append(Row(message.replace("\\n", "\n"), intent, language, note))
+    return rows
+
+
+ROWS = load_corpus()
+
+
+def got(rules: Rules, text: str) -> str:
+    d = rules.classify(text)
+    return "opt_out_all" if d.intent == "opt_out" and d.scope == "all" else d.intent
+
+
+def test_corpus_shape() -> None:
+    counts = Counter(r.intent for r in ROWS)
+    assert len(ROWS) >= 400
+    assert counts["none"] >= 120
+    shipped = {"en", "es", "fr", "de", "pt", "it", "nl", "pl", "ru", "uk", "tr", "ar", "zh", "ja"}
+    assert shipped <= {r.language for r in ROWS if r.intent == "opt_out"}
+
+
+def _recall(rules: Rules, intents: set[str]) -> tuple[float, list[str]]:
+    rows = [r for r in ROWS if r.intent in intents]
+    misses = [f"{r.message!r} ({r.language}, {r.note}) -> {got(rules, r.message)}"
+              for r in rows if got(rules, r.message) not in intents]
+    return 1 - len(misses) / len(rows), misses
+
+
+def test_opt_out_recall(rules: Rules) -> None:
+    recall, misses = _recall(rules, {"opt_out", "opt_out_all"})
+    assert recall >= 0.98, f"opt-out recall {recall:.1%}; missed:\n" + "\n".join(misses)
+
+
+def test_no_false_opt_outs(rules: Rules) -> None:
+    wrong = [f"{r.message!r} ({r.language}, {r.intent}) -> {rules.classify(r.message).to_dict()}"
+             for r in ROWS if r.intent not in ("opt_out", "opt_out_all")
+             and rules.classify(r.message).intent == "opt_out"]
+    assert not wrong, "messages that are not opt-outs were classified as opt-out:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("intent", ["opt_in", "help"])
+def test_opt_in_and_help_recall(rules: Rules, intent: str) -> None:
+    recall, misses = _recall(rules, {intent})
+    assert recall >= 0.95, f"{intent} recall {recall:.1%}; missed:\n" + "\n".join(misses)
+
+
+def test_opt_out_all_scope(rules: Rules) -> None:
+    wrong = [r.message for r in ROWS if r.intent == "opt_out_all" and got(rules, r.message) != "opt_out_all"]
+    assert not wrong, wrong
+
+
+def test_fcc_words_never_need_review(rules: Rules) -> None:
+    words = ["stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe"]
+    for word in words:
+        for text in (word, word.upper(), f"{word} please", f"please {word}", f"{word}!!!", f"{word} {word}"):
+            d = rules.classify(text)
+            assert (d.intent, d.needs_review) == ("opt_out", False), (text, d)

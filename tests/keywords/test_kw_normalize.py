@@ -1,0 +1,109 @@
+"""Normalisation: an edge-case table (mailroom style) and properties that must always hold."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keywords import Rules
+from keywords.normalize import analyse, normalize
+
+TABLE = [
+    ("padding", "   STOP   ", "stop"),
+    ("upper case", "STOP", "stop"),
+    ("full width", "ＳＴＯＰ", "stop"),
+    ("superscript", "ˢᵗᵒᵖ", "stop"),
+    ("cyrillic look-alikes in latin word", "SТОР", "stop"),
+    ("greek omicron in latin word", "STΟP", "stop"),
+    ("latin look-alikes in cyrillic word", "CTOП", "стоп"),
+    ("spaced letters", "S T O P", "stop"),
+    ("dotted letters", "s.t.o.p", "stop"),
+    ("dashed letters", "S-T-O-P", "stop"),
+    ("digit zero", "ST0P", "stop"),
+    ("digit five", "5TOP", "stop"),
+    ("digit in cyrillic word", "СТ0П", "стоп"),
+    ("digits alone stay digits", "12345", "12345"),
+    ("repeated letters", "STOOOOP", "stop"),
+    ("double letter kept", "STOPP", "stopp"),
+    ("surrounding punctuation", "«stop!!!»", "stop"),
+    ("quotes", "\"'stop'\"", "stop"),
+    ("emoji with skin tone", "stop 👋🏽", "stop"),
+    ("zwj sequence", "👨‍👩‍👧 stop", "stop"),
+    ("variation selector", "❤️stop", "stop"),
+    ("zero width space inside", "s\u200bt\u200bop", "stop"),
+    ("bom", "\ufeffstop", "stop"),
+    ("combining strike-through", "s̶t̶o̶p̶", "stop"),
+    ("accents folded", "ARRÊT", "arret"),
+    ("yo folded", "Ёлка", "елка"),
+    ("turkish dotted capital", "İPTAL", "iptal"),
+    ("polish l", "WYŁĄCZ", "wylacz"),
+    ("german sharp s", "Straße", "strasse"),
+    ("apostrophe", "don't", "dont"),
+    ("curly apostrophe", "don’t", "dont"),
+    ("whitespace runs", "stop \t\n  now", "stop now"),
+    ("arabic alef forms", "إلغاء", "الغاء"),
+    ("arabic tatweel", "إيقـــاف", "ايقاف"),
+    ("han split into words", "请 退订", "请退订"),
+    ("katakana half width", "ｽﾄｯﾌﾟ", "ストップ"),
+    ("control characters", "st\x00op\x07", "st op"),
+    ("empty", "", ""),
+    ("only emoji", "🛑🛑", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in TABLE], ids=[i for i, _, _ in TABLE])
+def test_normalize_table(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_question_mark_is_noticed() -> None:
+    assert analyse("stop?").question and analyse("¿baja?").question and not analyse("stop").question
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text())
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None), min_size=0, max_size=60))
+def test_normalize_idempotent_any_codepoint(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(list("stopSTOP ТОРсто0153.-_!?'\u200b\ufe0f👋🏽 ")), max_size=30).map("".join))
+def test_normalize_idempotent_on_tricky_alphabet(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_classify_never_raises(rules: Rules, text: str) -> None:
+    d = rules.classify(text)
+    assert d.intent in ("opt_out", "opt_in", "help", "none")
+    assert d.to_dict()["normalized"] == d.normalized
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 100_000,
+        "stop " * 20_000,
+        "".join(chr(c) for c in range(0, 0x20)) * 1000,
+        "\ud800\udfff lone surrogates",
+        "\x00STOP\x00",
+        "🛑" * 50_000,
+        "退订" * 40_000,
+        "s t o p " * 10_000,
+    ],
+    ids=["100k-letters", "stop-repeated", "control-chars", "surrogates", "nul-stop", "emoji-100k", "cjk-80k", "spaced"],
+)
+def test_classify_survives_hostile_input(rules: Rules, text: str) -> None:
+    assert rules.classify(text).intent in ("opt_out", "opt_in", "help", "none")
+    normalize(text)

@@ -1,0 +1,163 @@
+"""Each refusal a compliance officer can meet, with its file, line and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keywords import RulesError, load_rules
+
+MINIMAL = """\
+senders:
+  default:
+    brand: Acme
+    contact: 1-800-555-0100
+    language: en
+languages:
+  en:
+    opt_out:
+      keywords: [STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE]
+      phrases: [stop texting me]
+    opt_out_all:
+      keywords: [STOPALL]
+    opt_in:
+      keywords: [START]
+    help:
+      keywords: [HELP]
+    courtesy: [please]
+    protected: [quite]
+    promotional: [sale, free]
+    replies:
+      opt_out: "{brand}: unsubscribed. Reply START to resubscribe."
+      opt_out_all: "{brand}: unsubscribed from all. Reply START to resubscribe."
+      opt_in: "{brand}: subscribed again. Reply STOP to stop."
+      help: "{brand}: help at {contact}. Reply STOP to stop."
+examples:
+  opt_out: [STOP]
+  none: [hello]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "keywords.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refusal(tmp_path: Path, text: str) -> RulesError:
+    path = write(tmp_path, text)
+    with pytest.raises(RulesError) as info:
+        load_rules(path)
+    for file, _, _ in info.value.problems:
+        assert file == str(path)
+    return info.value
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_minimal_file_loads(tmp_path: Path) -> None:
+    rules = load_rules(write(tmp_path, MINIMAL))
+    assert rules.classify("stop please").intent == "opt_out"
+
+
+CASES = [
+    pytest.param("    courtesy: [please]", "    courtesy: [please]\n    colour: red", "colour",
+                 "unknown field 'colour'", id="unknown-field"),
+    pytest.param("  default:\n", "  default:\n    brnad: Acme\n", "brnad", "unknown field 'brnad'", id="unknown-sender-field"),
+    pytest.param("keywords: [START]", "keywords: [START, '']", "keywords: [START, '']", "must not be empty",
+                 id="empty-keyword"),
+    pytest.param("keywords: [START]", "keywords: [START, '!!!']", "'!!!'", "empty after normalisation",
+                 id="keyword-only-punctuation"),
+    pytest.param("keywords: [HELP]", "keywords: [HELP, S.T.O.P]", "S.T.O.P",
+                 "is an help keyword here and an opt_out keyword", id="same-keyword-two-intents"),
+    pytest.param("keywords: [START]", "keywords: [START, STOW]", "STOW",
+                 "opt_in keyword 'STOW' is 1 edit(s) from opt_out keyword 'STOP'", id="fuzzy-collision"),
+    pytest.param("courtesy: [please]", "courtesy: [please, stop]", "courtesy: [please, stop]",
+                 "courtesy word 'stop' is also the opt_out keyword", id="courtesy-is-keyword"),
+    pytest.param("[STOP, QUIT, END,", "[STOP, END,", "[STOP, END,", "FCC opt-out word 'quit'",
+                 id="fcc-word-missing"),
+    pytest.param('help: "{brand}: help at {contact}. Reply STOP to stop."',
+                 'help: "{brand}: help at {contact}. Reply STOP to stop. ' + "Really, " * 20 + '"',
+                 "help: ", "2 SMS segments but the file allows 1", id="reply-too-long"),
+    pytest.param('opt_out: "{brand}: unsubscribed. Reply START to resubscribe."',
+                 'opt_out: "{brand}: unsubscribed. Reply START to resubscribe. bit.ly/x"',
+                 "opt_out: ", "contains a link", id="link-in-opt-out"),
+    pytest.param('opt_out: "{brand}: unsubscribed. Reply START to resubscribe."',
+                 'opt_out: "{brand}: unsubscribed. Reply START to resubscribe. Free gift!"',
+                 "opt_out: ", "promotional wording (free)", id="promo-in-opt-out"),
+    pytest.param('opt_out: "{brand}: unsubscribed. Reply START to resubscribe."',
+                 'opt_out: "{brand}: unsubscribed. Reply START for 20% off"', "opt_out: ",
+                 "promotional wording (%)", id="percent-off-in-opt-out"),
+    pytest.param('opt_out: "{brand}: unsubscribed. Reply START to resubscribe."',
+                 'opt_out: "You are unsubscribed. Reply START to resubscribe."', "opt_out: ",
+                 "does not name the brand 'Acme'", id="opt-out-without-brand"),
+    pytest.param('opt_out: "{brand}: unsubscribed. Reply START to resubscribe."',
+                 'opt_out: "{brand}: unsubscribed."', "opt_out: ", "does not say how to re-subscribe",
+                 id="opt-out-without-resubscribe"),
+    pytest.param('help: "{brand}: help at {contact}. Reply STOP to stop."',
+                 'help: "{brand}: help at {phone}. Reply STOP to stop."', "help: ",
+                 "unknown placeholder(s) phone", id="unknown-placeholder"),
+    pytest.param("  none: [hello]", "  none: [hello, stop please]", "none: [hello, stop please]",
+                 "example 'stop please' should be none but is opt_out", id="failing-example"),
+    pytest.param("  opt_out: [STOP]", "  opt_out: [STOP, bus stop]", "opt_out: [STOP, bus stop]",
+                 "example 'bus stop' should be opt_out but is none", id="failing-opt-out-example"),
+    pytest.param("    language: en", "    language: xx", "language: xx", "language 'xx' is not in languages",
+                 id="unknown-sender-language"),
+    pytest.param("examples:", "examples:\n  maybe: [x]", "maybe", "unknown field 'maybe' in examples", id="unknown-example-intent"),
+    pytest.param("help:\n      keywords: [HELP]", "help:\n      keywords: [HELP]\n      phrases: [help me]",
+                 "phrases: [help me]", "unknown field 'phrases' in languages.en.help", id="help-has-no-phrases"),
+    pytest.param("    courtesy: [please]", "    courtesy: [please]\n    courtesy: [thanks]", "courtesy: [thanks]",
+                 "duplicate key 'courtesy' (first on line", id="duplicate-key"),
+    pytest.param("  none: [hello]", "  none: [hello]\n   bad: indent", "bad: indent", "not valid YAML", id="broken-yaml"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "needle", "reason"), CASES)
+def test_refusal(tmp_path: Path, old: str, new: str, needle: str, reason: str) -> None:
+    assert old in MINIMAL
+    text = MINIMAL.replace(old, new, 1)
+    error = refusal(tmp_path, text)
+    matching = [(line, r) for _, line, r in error.problems if reason in r]
+    assert matching, str(error)
+    if needle == "[STOP, END,":  # a missing word has no line of its own
+        return
+    expected = line_of(text, needle)
+    assert any(line == expected for line, _ in matching), f"expected line {expected}:\n{error}"
+
+
+def test_max_segments_allows_long_reply(tmp_path: Path) -> None:
+    long = 'help: {text: "{brand}: help at {contact}. Reply STOP to stop. ' + "Really, " * 20 + '", max_segments: 2}'
+    text = MINIMAL.replace('help: "{brand}: help at {contact}. Reply STOP to stop."', long)
+    rules = load_rules(write(tmp_path, text))
+    assert len(rules.reply("help", "en", None) or "") > 160
+
+
+def test_error_renders_file_line_reason(tmp_path: Path) -> None:
+    error = refusal(tmp_path, MINIMAL.replace("    courtesy: [please]", "    courtesy: [please]\n    colour: red"))
+    first = str(error).splitlines()[0]
+    line = line_of(MINIMAL, "courtesy: [please]") + 1
+    assert first.startswith(f"{tmp_path / 'keywords.yaml'}:{line}: unknown field 'colour'")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(RulesError) as info:
+        load_rules(tmp_path / "nope.yaml")
+    assert "cannot read" in str(info.value)
+
+
+def test_lint_runs_per_brand(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    language: en\n", "    language: en\n  '12345':\n    brand: " + "Long Brand " * 10 + "\n", 1)
+    error = refusal(tmp_path, text)
+    assert any("for sender 12345" in r and "SMS segments" in r for _, _, r in error.problems), str(error)
+
+
+def test_sender_override_reply(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    language: en\n", "    language: en\n  'MG123':\n    brand: Zed\n    replies:\n"
+                           "      en:\n        help: \"{brand} help: {contact}. STOP to end.\"\n", 1)
+    rules = load_rules(write(tmp_path, text))
+    assert rules.reply("help", "en", "MG123") == "Zed help: 1-800-555-0100. STOP to end."
+    assert rules.reply("opt_out", "en", "MG123") == "Zed: unsubscribed. Reply START to resubscribe."
+    assert rules.reply("help", "en", "+15550000000") == "Acme: help at 1-800-555-0100. Reply STOP to stop."

@@ -40,6 +40,12 @@ def dev_secrets() -> None:
     if not os.environ.get("API_TOKENS"):
         path, created = config.ensure_dev_secret(instance, config.DEV_API_TOKEN_FILE)
         click.echo(f"API_TOKENS unset: {'generated' if created else 'using'} development API token in {path}")
+    if not (os.environ.get("SECRET_KEY") or os.environ.get("GATEWAY_SECRET_KEY")):
+        path, created = config.ensure_dev_secret(instance, config.DEV_SECRET_KEY_FILE)
+        click.echo(f"SECRET_KEY unset: {'generated' if created else 'using'} development link/session key in {path}")
+    if not os.environ.get("STAFF_TOKENS"):
+        path, created = config.ensure_dev_secret(instance, config.DEV_STAFF_TOKEN_FILE)
+        click.echo(f"STAFF_TOKENS unset: {'generated' if created else 'using'} development dashboard token in {path}")
 
 
 @click.command("simulate")

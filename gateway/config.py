@@ -11,6 +11,8 @@ from flask import Flask
 
 DEV_TWILIO_TOKEN_FILE = "twilio_auth_token"
 DEV_API_TOKEN_FILE = "api_token"
+DEV_SECRET_KEY_FILE = "secret_key"
+DEV_STAFF_TOKEN_FILE = "staff_token"
 
 DEFAULTS: dict[str, Any] = {
     "KEYWORDS_FILE": "keywords.yaml",
@@ -22,6 +24,10 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_HOPS": 0,
     "TWILIO_AUTH_TOKEN": None,
     "API_TOKENS": (),
+    # Signs unsubscribe links, page forms and the dashboard's session cookie (SECRET_KEY or GATEWAY_SECRET_KEY).
+    "SECRET_KEY": None,
+    # Bearer tokens that open the compliance dashboard (comma-separated); staff accounts add more.
+    "STAFF_TOKENS": (),
 }
 
 
@@ -56,14 +62,20 @@ def load(app: Flask) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config["DATABASE_URL"] = f"sqlite:///{instance / 'gateway.db'}"
     env = os.environ
-    for key in ("DATABASE_URL", "KEYWORDS_FILE", "PUBLIC_BASE_URL", "DEFAULT_REGION", "TWILIO_AUTH_TOKEN"):
+    for key in ("DATABASE_URL", "KEYWORDS_FILE", "PUBLIC_BASE_URL", "DEFAULT_REGION", "TWILIO_AUTH_TOKEN", "SECRET_KEY"):
         if env.get(key):
             app.config[key] = env[key]
     if env.get("API_TOKENS"):
         app.config["API_TOKENS"] = split_tokens(env["API_TOKENS"])
+    if env.get("STAFF_TOKENS"):
+        app.config["STAFF_TOKENS"] = split_tokens(env["STAFF_TOKENS"])
     # Anything else can be set as GATEWAY_<NAME>, e.g. GATEWAY_PROXY_FIX_HOPS=1 (values parsed as JSON).
     app.config.from_prefixed_env("GATEWAY")
     if not app.config["TWILIO_AUTH_TOKEN"]:
         app.config["TWILIO_AUTH_TOKEN"] = _read_secret(instance, DEV_TWILIO_TOKEN_FILE)
     if not app.config["API_TOKENS"]:
         app.config["API_TOKENS"] = split_tokens(_read_secret(instance, DEV_API_TOKEN_FILE))
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _read_secret(instance, DEV_SECRET_KEY_FILE)
+    if not app.config["STAFF_TOKENS"]:
+        app.config["STAFF_TOKENS"] = split_tokens(_read_secret(instance, DEV_STAFF_TOKEN_FILE))

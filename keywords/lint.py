@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import dataclass
@@ -46,8 +47,13 @@ def render(reply: ReplyText, sender: Sender) -> str:
     return reply.text.format_map({"brand": sender.brand, "contact": sender.contact})
 
 
+@functools.lru_cache(maxsize=4096)
+def _needle(text: str) -> tuple[str, ...]:
+    return analyse(text).words
+
+
 def _contains(text_words: tuple[str, ...], needle: str) -> bool:
-    words = analyse(needle).words
+    words = _needle(needle)
     if not words:
         return False
     size = len(words)

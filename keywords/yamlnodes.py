@@ -46,6 +46,7 @@ class Seq(list["Node"]):
 
 Node = Union[Text, Null, Map, Seq]
 _NULLS = {"", "~", "null", "Null", "NULL"}
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml keeps line marks too, and is faster
 
 
 class YamlProblem(Exception):
@@ -87,7 +88,7 @@ def _convert(node: yaml.Node) -> Node:
 def parse(text: str) -> Node:
     """Parse one YAML document into located values; raises YamlProblem with a line."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage.db import Database
 from storage.models import GLOBAL_SCOPE, Base, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
+from storage import feedback as feedback  # noqa: E402  (link and dashboard tables join Base.metadata)
 
 __all__ = [
     "GLOBAL_SCOPE",

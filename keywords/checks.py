@@ -45,8 +45,8 @@ def vocabulary(rf: RuleFile) -> Fail:
                     kw = seen[key]
                     out.append((line, f"{name} word '{text}' is also the {kw.intent} keyword on line {kw.line}"))
     for word in FCC_KEYWORDS:
-        kw = seen.get(compact(analyse(word).words))
-        if kw is None or kw.intent != "opt_out":
+        fcc = seen.get(compact(analyse(word).words))
+        if fcc is None or fcc.intent != "opt_out":
             out.append((1, f"the FCC opt-out word '{word}' must be an opt_out keyword (it always revokes consent)"))
     return out
 

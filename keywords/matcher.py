@@ -31,7 +31,7 @@ Tie-breaks::
                                                    of one language break the tie ("STOP bitte")
 
 Fuzzy edit budget (settings.fuzzy): by keyword length, default 1-3 letters exact only ("END",
-"TD", "DUR"), 4-10 one edit, 11+ two. Keywords shorter than typo_model_below letters accept only
+"TD", "DUR"), 4-12 one edit, 13+ two. Keywords shorter than typo_model_below letters accept only
 keyboard slips (typos.py: swapped letters, a neighbouring key, a doubled or dropped letter); the
 first letter must always match unless swapped with the second. Doubled letters are forgiven
 ("STOPP"). Protected words (per language, e.g. "quite") never match. Only intents in

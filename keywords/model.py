@@ -69,8 +69,8 @@ class FuzzySettings:
     enabled: bool = True
     intents: frozenset[str] = OPT_OUT_INTENTS
     min_score: float = 70.0
-    max_edits: tuple[tuple[int, int], ...] = ((1, 0), (4, 1), (11, 2))
-    typo_model_below: int = 11
+    max_edits: tuple[tuple[int, int], ...] = ((1, 0), (4, 1), (13, 2))
+    typo_model_below: int = 13
     drop_letter_from: int = 6
 
     def budget(self, length: int) -> int:
@@ -88,8 +88,8 @@ class Settings:
 
     fuzzy: FuzzySettings = FuzzySettings()
     max_message_chars: int = 1600
-    guard_window: int = 2
-    max_courtesy_words: int = 8
+    guard_window: int = 1
+    max_courtesy_words: int = 16
 
 
 @dataclass(frozen=True, slots=True)

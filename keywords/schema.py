@@ -120,7 +120,7 @@ class Reader:
         max_edits = d.max_edits
         if "max_edits" in fz:
             table = self.mapping(fz["max_edits"], "settings.fuzzy.max_edits", None)
-            rows = sorted((self.integer(k, "a keyword length in settings.fuzzy.max_edits", 1, 1, 100),
+            rows = sorted((self.integer(Text(k, getattr(k, "line", table.line)), "a keyword length in settings.fuzzy.max_edits", 1, 1, 100),
                            self.integer(v, "settings.fuzzy.max_edits", 0, 0, 3)) for k, v in table.items())
             max_edits = tuple(rows) or d.max_edits
         fuzzy = FuzzySettings(

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.keywords.test_kw_validation import MINIMAL
 
 ROOT = Path(__file__).resolve().parents[2]
+MINIMAL = Path(__file__).with_name("minimal.yaml").read_text(encoding="utf-8")
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from keywords import RulesError, RulesHolder
-from tests.keywords.test_kw_validation import MINIMAL
+
+MINIMAL = Path(__file__).with_name("minimal.yaml").read_text(encoding="utf-8")
 
 
 def write(path: Path, text: str, mtime: int) -> None:

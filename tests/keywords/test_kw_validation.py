@@ -8,35 +8,7 @@ import pytest
 
 from keywords import RulesError, load_rules
 
-MINIMAL = """\
-senders:
-  default:
-    brand: Acme
-    contact: 1-800-555-0100
-    language: en
-languages:
-  en:
-    opt_out:
-      keywords: [STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE]
-      phrases: [stop texting me]
-    opt_out_all:
-      keywords: [STOPALL]
-    opt_in:
-      keywords: [START]
-    help:
-      keywords: [HELP]
-    courtesy: [please]
-    protected: [quite]
-    promotional: [sale, free]
-    replies:
-      opt_out: "{brand}: unsubscribed. Reply START to resubscribe."
-      opt_out_all: "{brand}: unsubscribed from all. Reply START to resubscribe."
-      opt_in: "{brand}: subscribed again. Reply STOP to stop."
-      help: "{brand}: help at {contact}. Reply STOP to stop."
-examples:
-  opt_out: [STOP]
-  none: [hello]
-"""
+MINIMAL = Path(__file__).with_name("minimal.yaml").read_text(encoding="utf-8")
 
 
 def write(tmp_path: Path, text: str) -> Path:

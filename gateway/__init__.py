@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -10,7 +9,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import api, cli, config
+from gateway import api, cli, config, health, logs, metrics, spool
 from gateway.providers import twilio
 from keywords import RulesHolder
 from storage import Database
@@ -23,14 +22,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app)
     if test_config:
         app.config.from_mapping(test_config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # JSON lines with phone numbers masked and no message bodies (GATEWAY_LOG_FORMAT=text for plain).
+    logs.init_app(app)
 
     hops = int(app.config["PROXY_FIX_HOPS"])
     if hops:
         # Only behind proxies we run: each trusted hop may set X-Forwarded-For/Proto/Host/Port/Prefix.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)  # type: ignore[method-assign]
 
-    app.extensions["gateway.database"] = Database(app.config["DATABASE_URL"])
+    # hide_parameters: SQL errors in logs must not carry message bodies or numbers.
+    app.extensions["gateway.database"] = Database(app.config["DATABASE_URL"], hide_parameters=True)
     app.extensions["gateway.rules"] = RulesHolder(
         app.config["KEYWORDS_FILE"], check_interval=float(app.config["KEYWORDS_CHECK_INTERVAL"])
     )
@@ -38,6 +39,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(twilio.bp)
     app.register_blueprint(api.bp)
     cli.init_app(app)
+    spool.init_app(app, app.extensions["gateway.database"])
+    health.init_app(app)
+    metrics.init_app(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

@@ -7,27 +7,52 @@ Provider adapters call `handle_inbound` with a decoded, verified message and tur
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.messages import ConsentReport, InboundMessage, Outcome
+from gateway.metrics import observe_decision
 from keywords import Decision, Rules
 from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
 from storage import consent
 
+if TYPE_CHECKING:
+    from gateway.spool import InboundSpool
+
 log = logging.getLogger(__name__)
+
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+"""Errors that mean the database cannot take the message now: it goes to the local spool instead."""
 
 CONSENT_ACTIONS = {"opt_out": "opt_out", "opt_in": "opt_in"}
 """Intents that change consent, and the ledger action each one records."""
 
 
-def handle_inbound(message: InboundMessage, rules: Rules, database: Database) -> Outcome:
+def handle_inbound(message: InboundMessage, rules: Rules, database: Database, spool: InboundSpool | None = None) -> Outcome:
     """Decide, record and answer one inbound message; a retried delivery gets the first answer again."""
     decision = rules.classify(message.body)
+    observe_decision(decision.intent, decision.tier)
     # Only a person's phone number has consent to change and can be replied to.
     reply = rules.reply_for(decision, message.sender_scope) if message.from_.is_phone else None
+    if spool is not None and not spool.caught_up():
+        # Older messages still wait in the spool for the database: this one queues behind them.
+        return spool.keep(message, decision, rules.version, reply)
     try:
-        return _record(message, decision, rules.version, reply, database)
+        return record(message, decision, rules.version, reply, database)
+    except DATABASE_DOWN:
+        if spool is None:
+            raise
+        # The database is unreachable: keep the message on disk and answer; it is replayed later.
+        log.warning("database unavailable: inbound %s spooled", message.message_id)
+        return spool.keep(message, decision, rules.version, reply)
+
+
+def record(message: InboundMessage, decision: Decision, rules_version: str, reply: str | None, database: Database) -> Outcome:
+    """Store the message and apply its consent change once; a repeated message id gets the stored answer."""
+    try:
+        return _record(message, decision, rules_version, reply, database)
     except IntegrityError:
         # A concurrent delivery of the same message id won the race: answer as it did.
         with database.begin() as session:

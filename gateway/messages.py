@@ -43,3 +43,5 @@ class Outcome:
     intent: str
     reply: str | None
     duplicate: bool
+    spooled: bool = False
+    """True when the database was unreachable and the message waits in the local spool."""

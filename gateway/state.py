@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app
 
 from keywords import Rules, RulesHolder
 from storage import Database
+
+if TYPE_CHECKING:
+    from gateway.spool import InboundSpool
 
 
 def database() -> Database:
@@ -23,3 +28,8 @@ def rules_holder() -> RulesHolder:
 def rules() -> Rules:
     """The keyword rules in force now (reloaded when the file changed and is valid)."""
     return rules_holder().current
+
+
+def spool() -> InboundSpool | None:
+    """This machine's spool for messages received while the database is down."""
+    return current_app.extensions.get("gateway.spool")

@@ -90,6 +90,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "API_TOKENS": (API_TOKEN,),
             "KEYWORDS_FILE": str(KEYWORDS_FILE),
             "PUBLIC_BASE_URL": None,
+            # Each test its own spool, never the developer's instance/spool.db.
+            "SPOOL_PATH": str(tmp_path / "spool.db"),
         }
     )
     yield app

@@ -13,7 +13,8 @@ from gateway.addresses import Address, parse_address
 from gateway.errors import BadRequest, InvalidAddress
 from gateway.inbound import handle_consent_report, handle_inbound
 from gateway.messages import ConsentReport, InboundMessage
-from gateway.state import database, rules
+from gateway.logs import mask_number
+from gateway.state import database, rules, spool
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
@@ -121,8 +122,14 @@ def inbound_sms() -> Response:
         message = decode_inbound(request.form, current_app.config["DEFAULT_REGION"])
     except BadRequest as error:
         return _text(str(error), 400)
-    outcome = handle_inbound(message, rules(), database())
-    log.info("twilio inbound %s: intent=%s duplicate=%s", message.message_id, outcome.intent, outcome.duplicate)
+    outcome = handle_inbound(message, rules(), database(), spool())
+    log.info(
+        "twilio inbound %s: intent=%s duplicate=%s spooled=%s", message.message_id, outcome.intent, outcome.duplicate,
+        outcome.spooled,
+        extra={"fields": {"event": "inbound", "provider": PROVIDER, "message_id": message.message_id,
+                          "from": mask_number(message.from_.value), "to": message.to.value, "intent": outcome.intent,
+                          "duplicate": outcome.duplicate, "spooled": outcome.spooled}},
+    )
     return twiml(outcome.reply)
 
 

@@ -1,0 +1,54 @@
+"""Probes for operators: /healthz (the process answers) and /readyz (database and keyword file)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify
+
+from gateway.inbound import DATABASE_DOWN
+from gateway.state import database, rules_holder
+from storage.probe import ping
+
+log = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """200 while the process can answer: for a load balancer's routing check."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> Any:
+    """200 when the database answers and the keyword file on disk is the one in force; else 503 and why."""
+    checks: dict[str, str] = {}
+    try:
+        with database().begin() as session:
+            ping(session)
+        checks["database"] = "ok"
+    except DATABASE_DOWN as error:
+        checks["database"] = f"unavailable: {type(error).__name__}"
+    holder = rules_holder()
+    current = holder.current
+    checks["keywords"] = f"refused edit, serving {current.version}: {holder.last_error}" if holder.last_error else "ok"
+    ready = all(value == "ok" for value in checks.values())
+    response = jsonify(status="ready" if ready else "not ready", checks=checks)
+    response.status_code = 200 if ready else 503
+    return response
+
+
+def _unavailable(error: Exception) -> Response:
+    # The spool covers the webhook; anything else that needs the database says so and is retried.
+    log.warning("database unavailable: %s", type(error).__name__)
+    return Response("503 Service Unavailable: the database is unreachable, retry later\n", 503,
+                    mimetype="text/plain", headers={"Retry-After": "5"})
+
+
+def init_app(app: Flask) -> None:
+    """Serve the probes and answer 503 (not 500) when the database cannot be reached."""
+    app.register_blueprint(bp)
+    for error in DATABASE_DOWN:
+        app.register_error_handler(error, _unavailable)

@@ -1,0 +1,127 @@
+"""Structured JSON logs with phone numbers masked; message bodies are never logged.
+
+Every record becomes one JSON object a line: time, level, logger, message, and the fields given as
+`extra={"fields": {...}}`. Anything that looks like a phone number (seven or more digits, with or
+without a leading +, not part of a longer token such as a MessageSid) is masked as +1415*****00,
+in the message, the fields and tracebacks alike. GATEWAY_LOG_FORMAT=text gives plain lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+PHONE_LIKE = re.compile(r"(?<![A-Za-z0-9])(\+?)(\d{7,15})(?![A-Za-z0-9])")
+"""Digit runs long enough to be a phone number; SIDs are excluded by the neighbouring letters."""
+KEEP_HEAD = 4
+KEEP_TAIL = 2
+HANDLER_NAME = "gateway-json"
+
+log = logging.getLogger("gateway.request")
+
+
+def mask_numbers(text: str) -> str:
+    """Mask every phone-like digit run: +14155550100 -> +1415*****00."""
+
+    def _mask(match: re.Match[str]) -> str:
+        plus, digits = match.group(1), match.group(2)
+        hidden = len(digits) - KEEP_HEAD - KEEP_TAIL
+        return plus + digits[:KEEP_HEAD] + "*" * hidden + digits[-KEEP_TAIL:]
+
+    return PHONE_LIKE.sub(_mask, text)
+
+
+def mask_number(number: str | None) -> str | None:
+    """One number masked (short codes and sender ids are not personal and stay as they are)."""
+    return None if number is None else mask_numbers(number)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_numbers(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(item) for item in value]
+    return value
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, numbers masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": mask_numbers(record.getMessage()),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(_masked(fields))
+        if record.exc_info:
+            entry["exception"] = mask_numbers(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class MaskingTextFormatter(logging.Formatter):
+    """Plain text lines for people at a terminal, numbers masked all the same."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_numbers(super().format(record))
+
+
+def configure(fmt: str = "json", level: int = logging.INFO) -> None:
+    """Put our one handler on the root logger (replacing a previous one of ours, never others')."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == HANDLER_NAME:
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
+    if fmt == "text":
+        handler.setFormatter(MaskingTextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def _start() -> None:
+    g.log_started = time.perf_counter()
+
+
+def _request_line(response: Response) -> Response:
+    # The access log: gunicorn's own would print the API path, which holds a phone number, unmasked.
+    started = g.pop("log_started", None)
+    log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "fields": {
+                "event": "request",
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                "remote": request.remote_addr,
+            }
+        },
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """JSON logs (GATEWAY_LOG_FORMAT=text for plain lines) and one access line per request."""
+    configure(str(app.config.get("LOG_FORMAT") or "json"))
+    if app.config.get("ACCESS_LOG", True):
+        app.before_request(_start)
+        app.after_request(_request_line)

@@ -1,0 +1,184 @@
+"""No lost opt-out: spool inbound messages while the database is down, replay them in order when it is back.
+
+`handle_inbound` (gateway/inbound.py) asks `caught_up()` before touching the database and hands a
+message to `keep()` when the database cannot take it; this module owns what happens next: the
+message is on disk before the provider gets its answer, and a background thread per worker (with
+backoff), the next request, or `flask --app wsgi spool replay` puts it in the database exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from gateway import inbound
+from gateway.addresses import Address
+from gateway.messages import InboundMessage, Outcome
+from keywords import Decision
+from storage import Database
+from storage.spool import Spool, SpooledMessage
+
+log = logging.getLogger(__name__)
+
+BACKOFF_START = 0.25
+BACKOFF_MAX = 10.0
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What one replay pass did: messages applied, found already applied, and still waiting."""
+
+    applied: int
+    duplicates: int
+    pending: int
+    error: str | None = None
+
+
+def to_payload(message: InboundMessage, decision: Decision, rules_version: str, reply: str | None) -> dict[str, Any]:
+    """Everything needed to apply the message later exactly as it would have been applied now."""
+    return {
+        "provider": message.provider,
+        "message_id": message.message_id,
+        "from": [message.from_.value, message.from_.kind],
+        "to": [message.to.value, message.to.kind],
+        "body": message.body,
+        "scopes": list(message.scopes),
+        "decision": decision.to_dict(),
+        "rules_version": rules_version,
+        "reply": reply,
+    }
+
+
+def from_payload(payload: dict[str, Any]) -> tuple[InboundMessage, Decision, str, str | None]:
+    """The message, decision, rules version and reply a payload was made from."""
+    message = InboundMessage(
+        provider=payload["provider"],
+        message_id=payload["message_id"],
+        from_=Address(*payload["from"]),
+        to=Address(*payload["to"]),
+        body=payload["body"],
+        scopes=tuple(payload["scopes"]),
+    )
+    return message, Decision(**payload["decision"]), payload["rules_version"], payload["reply"]
+
+
+class InboundSpool:
+    """The spool of one machine and the database it drains into."""
+
+    def __init__(self, spool: Spool, database: Database) -> None:
+        self.spool = spool
+        self.database = database
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
+        self.replay_failures = 0
+
+    def caught_up(self) -> bool:
+        """True when no older message waits; replays what waits first, so order is kept."""
+        if not self.spool.has_pending():
+            return True
+        return self.replay().pending == 0
+
+    def keep(self, message: InboundMessage, decision: Decision, rules_version: str, reply: str | None) -> Outcome:
+        """Write the message durably and answer as the database path would have."""
+        self.spool.append(
+            SpooledMessage(message.provider, message.message_id, to_payload(message, decision, rules_version, reply))
+        )
+        self.start_replayer()
+        return Outcome(intent=decision.intent, reply=reply, duplicate=False, spooled=True)
+
+    def replay(self, limit: int | None = None) -> ReplayResult:
+        """Apply waiting messages in spool order until none is left, the database fails, or `limit`."""
+        applied = duplicates = 0
+        error: str | None = None
+        with self.spool.replay_lock() as mine:
+            if not mine:
+                # Another worker on this machine is replaying; newer messages must queue behind it.
+                return ReplayResult(0, 0, self.spool.depth(), "another replay is running")
+            while error is None and (limit is None or applied + duplicates < limit):
+                batch = self.spool.pending(BATCH if limit is None else min(BATCH, limit - applied - duplicates))
+                if not batch:
+                    break
+                for entry in batch:
+                    try:
+                        outcome = inbound.record(*from_payload(entry.payload), self.database)
+                    except inbound.DATABASE_DOWN as exc:
+                        error = f"database unavailable: {type(exc).__name__}"
+                    except Exception as exc:  # noqa: BLE001 - keep order: stop at this message and say why
+                        log.exception("spool replay of %s failed; later messages wait behind it", entry.message_id)
+                        error = f"{type(exc).__name__}: {exc}"[:300]
+                    if error is not None:
+                        self.replay_failures += 1
+                        self.spool.mark_failed(entry.id or 0, error)
+                        break
+                    self.spool.mark_done(entry.id or 0)
+                    duplicates += outcome.duplicate
+                    applied += not outcome.duplicate
+        if applied or duplicates:
+            log.info("spool replay: %d applied, %d already applied", applied, duplicates)
+        return ReplayResult(applied, duplicates, self.spool.depth(), error)
+
+    def start_replayer(self) -> None:
+        """Start this worker's background replay thread unless it is running."""
+        with self._thread_lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._replay_until_empty, name="spool-replay", daemon=True)
+            self._thread.start()
+
+    def _replay_until_empty(self) -> None:
+        delay = BACKOFF_START
+        while True:
+            try:
+                if self.replay().pending == 0:
+                    return
+            except Exception:  # noqa: BLE001 - the thread must outlive a broken spool file; say so and retry
+                log.exception("spool replay thread error")
+            time.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX)
+
+
+spool_cli = AppGroup("spool", help="The local spool of messages received while the database was down.")
+
+
+def _spool() -> InboundSpool:
+    spool: InboundSpool = current_app.extensions["gateway.spool"]
+    return spool
+
+
+@spool_cli.command("status")
+def spool_status() -> None:
+    """Print how many messages wait for the database."""
+    status = _spool().spool.status()
+    click.echo(f"spool {status.path}: {status.pending} pending, {status.done} replayed")
+    if status.oldest_pending:
+        click.echo(f"oldest pending since {status.oldest_pending}")
+    if status.last_error:
+        click.echo(f"last replay error: {status.last_error}")
+
+
+@spool_cli.command("replay")
+def spool_replay() -> None:
+    """Replay waiting messages into the database now, in order; exit 1 if some still wait."""
+    result = _spool().replay()
+    click.echo(f"applied {result.applied}, already applied {result.duplicates}, pending {result.pending}")
+    if result.pending:
+        raise click.ClickException(f"{result.pending} messages still wait: {result.error}")
+
+
+def init_app(app: Flask, database: Database) -> InboundSpool:
+    """Open the spool (GATEWAY_SPOOL_PATH, default instance/spool.db) and drain what a previous run left."""
+    path = app.config.get("SPOOL_PATH") or f"{app.instance_path}/spool.db"
+    spool = InboundSpool(Spool(path), database)
+    app.extensions["gateway.spool"] = spool
+    app.cli.add_command(spool_cli)
+    if spool.spool.has_pending():
+        spool.start_replayer()
+    return spool

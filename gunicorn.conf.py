@@ -10,8 +10,32 @@ timeout = 30
 graceful_timeout = 20
 # Providers retry on timeouts; keep-alive lets a burst reuse connections from a load balancer.
 keepalive = 5
-accesslog = "-"
 errorlog = "-"
 # gunicorn's control socket defaults to one path per user: several gateways on one machine
 # (tests, benchmarks, side-by-side instances) would fight over it. We do not use it.
 control_socket_disable = True
+# Our JSON request log (gateway/logs.py) replaces gunicorn's access log, whose request line
+# would print the phone number in an API path unmasked.
+accesslog = None
+
+# Prometheus counters from every worker add up in /metrics through files in this directory
+# (prometheus-client's multiprocess mode); a fresh one per server start unless given.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gateway-metrics-")
+
+
+def on_starting(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """Start with empty metric files: counters from a previous run must not be added in."""
+    import glob
+
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(path)
+
+
+def child_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """A dead worker's live gauges stop counting; its counters stay in the totals."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -21,6 +21,7 @@ from flask.cli import AppGroup
 from gateway import inbound
 from gateway.addresses import Address
 from gateway.messages import InboundMessage, Outcome
+from gateway.metrics import SPOOLED
 from keywords import Decision
 from storage import Database
 from storage.spool import Spool, SpooledMessage
@@ -91,6 +92,7 @@ class InboundSpool:
         self.spool.append(
             SpooledMessage(message.provider, message.message_id, to_payload(message, decision, rules_version, reply))
         )
+        SPOOLED.inc()
         self.start_replayer()
         return Outcome(intent=decision.intent, reply=reply, duplicate=False, spooled=True)
 

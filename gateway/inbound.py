@@ -13,10 +13,11 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.messages import ConsentReport, InboundMessage, Outcome
-from gateway.metrics import observe_decision
+from gateway.metrics import REPLIES_WITHHELD, observe_decision
 from keywords import Decision, Rules
 from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
 from storage import consent
+from storage.limits import ReplyPolicy, take_reply
 
 if TYPE_CHECKING:
     from gateway.spool import InboundSpool
@@ -30,7 +31,13 @@ CONSENT_ACTIONS = {"opt_out": "opt_out", "opt_in": "opt_in"}
 """Intents that change consent, and the ledger action each one records."""
 
 
-def handle_inbound(message: InboundMessage, rules: Rules, database: Database, spool: InboundSpool | None = None) -> Outcome:
+def handle_inbound(
+    message: InboundMessage,
+    rules: Rules,
+    database: Database,
+    spool: InboundSpool | None = None,
+    limits: ReplyPolicy | None = None,
+) -> Outcome:
     """Decide, record and answer one inbound message; a retried delivery gets the first answer again."""
     decision = rules.classify(message.body)
     observe_decision(decision.intent, decision.tier)
@@ -40,7 +47,7 @@ def handle_inbound(message: InboundMessage, rules: Rules, database: Database, sp
         # Older messages still wait in the spool for the database: this one queues behind them.
         return spool.keep(message, decision, rules.version, reply)
     try:
-        return record(message, decision, rules.version, reply, database)
+        return record(message, decision, rules.version, reply, database, limits)
     except DATABASE_DOWN:
         if spool is None:
             raise
@@ -49,10 +56,17 @@ def handle_inbound(message: InboundMessage, rules: Rules, database: Database, sp
         return spool.keep(message, decision, rules.version, reply)
 
 
-def record(message: InboundMessage, decision: Decision, rules_version: str, reply: str | None, database: Database) -> Outcome:
+def record(
+    message: InboundMessage,
+    decision: Decision,
+    rules_version: str,
+    reply: str | None,
+    database: Database,
+    limits: ReplyPolicy | None = None,
+) -> Outcome:
     """Store the message and apply its consent change once; a repeated message id gets the stored answer."""
     try:
-        return _record(message, decision, rules_version, reply, database)
+        return _record(message, decision, rules_version, reply, database, limits)
     except IntegrityError:
         # A concurrent delivery of the same message id won the race: answer as it did.
         with database.begin() as session:
@@ -62,7 +76,14 @@ def record(message: InboundMessage, decision: Decision, rules_version: str, repl
         return Outcome(intent=stored.intent, reply=stored.reply, duplicate=True)
 
 
-def _record(message: InboundMessage, decision: Decision, rules_version: str, reply: str | None, database: Database) -> Outcome:
+def _record(
+    message: InboundMessage,
+    decision: Decision,
+    rules_version: str,
+    reply: str | None,
+    database: Database,
+    limits: ReplyPolicy | None,
+) -> Outcome:
     with database.begin() as session:
         if message.from_.is_phone:
             # Lock first, so a retry that races the original waits for it and then sees it.
@@ -70,6 +91,14 @@ def _record(message: InboundMessage, decision: Decision, rules_version: str, rep
         stored = consent.find_inbound(session, message.provider, message.message_id)
         if stored is not None:
             return Outcome(intent=stored.intent, reply=stored.reply, duplicate=True)
+        if reply is not None and limits is not None:
+            # Under the number's lock: every worker and machine counts the same replies. A withheld
+            # reply never holds back the consent change below.
+            withheld = take_reply(session, message.from_.value, reply, limits)
+            if withheld is not None:
+                REPLIES_WITHHELD.labels(withheld).inc()
+                log.info("reply to inbound %s withheld by the %s limit", message.message_id, withheld)
+                reply = None
         received = consent.add_inbound(
             session,
             ReceivedMessage(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage.db import Database
 from storage.models import GLOBAL_SCOPE, Base, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
 from storage import feedback as feedback  # noqa: E402  (link and dashboard tables join Base.metadata)
+from storage import limits as limits  # noqa: E402  (the auto-reply limits table joins Base.metadata)
 
 __all__ = [
     "GLOBAL_SCOPE",

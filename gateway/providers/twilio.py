@@ -9,6 +9,7 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
+from gateway import replylimits
 from gateway.addresses import Address, parse_address
 from gateway.errors import BadRequest, InvalidAddress
 from gateway.inbound import handle_consent_report, handle_inbound
@@ -122,7 +123,7 @@ def inbound_sms() -> Response:
         message = decode_inbound(request.form, current_app.config["DEFAULT_REGION"])
     except BadRequest as error:
         return _text(str(error), 400)
-    outcome = handle_inbound(message, rules(), database(), spool())
+    outcome = handle_inbound(message, rules(), database(), spool(), replylimits.policy())
     log.info(
         "twilio inbound %s: intent=%s duplicate=%s spooled=%s", message.message_id, outcome.intent, outcome.duplicate,
         outcome.spooled,

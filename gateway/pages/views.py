@@ -76,6 +76,12 @@ def _load(session: Any, token: str) -> UnsubscribeLink:
         raise PageError(error.kind) from None
 
 
+def _switch(language: str) -> str:
+    """This page's URL in another language, keeping what else the query says."""
+    query = {**request.args.to_dict(), "lang": language}
+    return url_for(str(request.endpoint), **(request.view_args or {}), **query)
+
+
 def _context(session: Any, link: UnsubscribeLink) -> dict[str, Any]:
     sender = rules().sender(link.sender_scope)
     texts = i18n.Texts(i18n.pick(link.language, sender.language))
@@ -88,7 +94,7 @@ def _context(session: Any, link: UnsubscribeLink) -> dict[str, Any]:
         "state": state,
         "stopped_labels": ", ".join(texts.topic(topic) for topic in sorted(state.topics_stopped)),
         "topics": links.topics_for(link.sender_scope),
-        "languages": [(code, texts.name_of(code)) for code in i18n.languages()],
+        "languages": [(code, texts.name_of(code), _switch(code)) for code in i18n.languages()],
         "csrf": csrf.issue(_secret(), "link", link.token),
         "reasons": [(reason.id, reason.labels.get(texts.language) or reason.labels.get("en") or reason.id)
                     for reason in rules().reasons],

@@ -64,7 +64,7 @@ def test_language_from_accept_language_with_a_switch(
     response = client.get(f"/u/{token_of(client)}{query}", headers={"Accept-Language": accept})
     assert f'<html lang="{expected}">' in response.text
     assert phrase in response.text
-    assert 'href="?lang=ru"' in response.text and 'href="?lang=es"' in response.text
+    assert "lang=ru" in response.text and "lang=es" in response.text
 
 
 @pytest.mark.parametrize(

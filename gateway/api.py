@@ -36,13 +36,22 @@ def _sender(raw: str | None) -> str | None:
         raise BadRequest(f"sender {raw!r}: {error}") from None
 
 
+def _topic(raw: str | None) -> str | None:
+    # Topics are stored in 64 characters; control characters (NUL above all) cannot be one.
+    if not raw:
+        return None
+    if len(raw) > 64 or not raw.isprintable():
+        raise BadRequest("topic: at most 64 printable characters")
+    return raw
+
+
 @bp.get("/suppressions/<path:number>")
 @require_token
 def check_suppression(number: str) -> Any:
     """Whether `sender` may text `number` about `topic`; without a sender or topic, any suppression counts."""
     e164 = _number(number)
     sender = _sender(request.args.get("sender"))
-    topic = request.args.get("topic") or None
+    topic = _topic(request.args.get("topic"))
     with database().begin() as session:
         status = consent.suppression_status(session, e164, sender, topic)
     first = status.entries[0] if status.entries else None

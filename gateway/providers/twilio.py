@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -10,7 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from gateway import replylimits
-from gateway.addresses import Address, parse_address
+from gateway.addresses import SERVICE_SID, Address, parse_address
 from gateway.errors import BadRequest, InvalidAddress
 from gateway.inbound import handle_consent_report, handle_inbound
 from gateway.messages import ConsentReport, InboundMessage
@@ -22,6 +23,8 @@ bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 
 PROVIDER = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""Twilio SIDs are 34 letters and digits; anything else that fits the stored column is tolerated."""
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 INBOUND_FIELDS = ("MessageSid", "From", "To")
 SINGLE_VALUED = ("MessageSid", "SmsSid", "From", "To", "Body", "MessagingServiceSid", "AccountSid", "ErrorCode", "MessageStatus")
@@ -73,21 +76,34 @@ def _single(form: MultiDict[str, str], name: str, required: bool = True) -> str 
 def _scopes(form: MultiDict[str, str], our_address: Address) -> tuple[str, ...]:
     # A Messaging Service shares opt-outs across its numbers, as Twilio's own handling does.
     service = _single(form, "MessagingServiceSid", required=False)
+    if service and not SERVICE_SID.match(service.strip()):
+        raise BadRequest("MessagingServiceSid: not a Messaging Service SID (MG and 32 hex digits)")
     return (service.strip(), our_address.value) if service else (our_address.value,)
+
+
+def _message_id(form: MultiDict[str, str], *names: str) -> str:
+    """The first of `names` present, checked: it is stored and compared as the provider's event id."""
+    value = next((v for name in names if (v := _single(form, name, required=False))), None)
+    if value is None:
+        raise BadRequest(f"missing field {names[0]}")
+    if not MESSAGE_ID.match(value.strip()):
+        raise BadRequest(f"{names[0]}: not a message id (1 to 64 letters, digits, - or _)")
+    return value.strip()
 
 
 def decode_inbound(form: MultiDict[str, str], default_region: str) -> InboundMessage:
     """Twilio's inbound form as an InboundMessage, or BadRequest with the reason."""
     for name in SINGLE_VALUED:
         _single(form, name, required=False)
-    message_id = _single(form, "MessageSid") or ""
+    message_id = _message_id(form, "MessageSid")
     try:
         from_ = parse_address(_single(form, "From") or "", default_region)
         to = parse_address(_single(form, "To") or "", default_region)
     except InvalidAddress as error:
         raise BadRequest(f"From/To: {error}") from None
-    body = form.get("Body", "")
-    return InboundMessage(PROVIDER, message_id.strip(), from_, to, body, _scopes(form, to))
+    # PostgreSQL text cannot hold NUL, and no handset sends one: drop it rather than lose the message.
+    body = form.get("Body", "").replace("\x00", "")
+    return InboundMessage(PROVIDER, message_id, from_, to, body, _scopes(form, to))
 
 
 def decode_report(form: MultiDict[str, str], default_region: str) -> ConsentReport | None:
@@ -95,7 +111,7 @@ def decode_report(form: MultiDict[str, str], default_region: str) -> ConsentRepo
     error_code = (_single(form, "ErrorCode", required=False) or "").strip()
     if error_code not in CONSENT_ERROR_CODES:
         return None
-    message_id = _single(form, "MessageSid") or _single(form, "SmsSid") or ""
+    message_id = _message_id(form, "MessageSid", "SmsSid")
     try:
         recipient = parse_address(_single(form, "To") or "", default_region)
         ours = parse_address(_single(form, "From") or "", default_region)
@@ -104,7 +120,9 @@ def decode_report(form: MultiDict[str, str], default_region: str) -> ConsentRepo
     if not recipient.is_phone:
         raise BadRequest("To: an opt-out report must name a phone number")
     status = (_single(form, "MessageStatus", required=False) or "undelivered").strip()
-    return ConsentReport(PROVIDER, message_id.strip(), status, error_code, recipient, _scopes(form, ours))
+    if not MESSAGE_ID.match(status) or len(status) > 32:
+        raise BadRequest("MessageStatus: not a message status")
+    return ConsentReport(PROVIDER, message_id, status, error_code, recipient, _scopes(form, ours))
 
 
 def twiml(reply: str | None) -> Response:

@@ -1,0 +1,134 @@
+"""Bad input gets a clear 4xx or a safe answer, never a 500, and a real STOP inside it is never lost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from gateway import simulator
+from storage import ReceivedMessage
+from tests.conftest import TWILIO_TOKEN
+from tests.helpers import Api, Twilio
+
+NUMBER = "+14155550100"
+SENDER = "+18005550199"
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A form change (None deletes a field, a list repeats it) and the answer expected."""
+
+    changes: dict[str, object] = field(default_factory=dict)
+    status: int = 200
+    reason: str = ""
+    stored: bool = True
+
+
+CASES = {
+    "control-characters-in-body": Case({"Body": "STOP\x00\x01\x1b[2J\x7f"}),
+    "nul-only-body": Case({"Body": "\x00"}),
+    "body-1600-characters": Case({"Body": "STOP " + "x" * 1595}),
+    "body-of-emoji": Case({"Body": "🛑" * 400}),
+    "empty-body": Case({"Body": ""}),
+    "missing-body": Case({"Body": None}),
+    "missing-message-sid": Case({"MessageSid": None}, 400, "missing field MessageSid", False),
+    "missing-from": Case({"From": None}, 400, "missing field From", False),
+    "missing-to": Case({"To": None}, 400, "missing field To", False),
+    "repeated-from": Case({"From": [NUMBER, "+14155550101"]}, 400, "field From is repeated", False),
+    "repeated-body": Case({"Body": ["STOP", "START"]}, 400, "field Body is repeated", False),
+    "message-sid-too-long": Case({"MessageSid": "SM" + "0" * 200}, 400, "MessageSid", False),
+    "message-sid-with-nul": Case({"MessageSid": "SM\x00abc"}, 400, "MessageSid", False),
+    "service-sid-garbage": Case({"MessagingServiceSid": "x" * 500}, 400, "MessagingServiceSid", False),
+    "from-garbage": Case({"From": "not a number at all!"}, 400, "From/To", False),
+    "from-too-long": Case({"From": "+1" + "5" * 300}, 400, "From/To", False),
+    "from-national-format": Case({"From": "(415) 555-0100"}),
+    "from-international-00": Case({"From": "0044 20 7946 0958"}),
+    "from-with-tel-prefix": Case({"From": "tel:+1-415-555-0100"}),
+    "from-whatsapp-channel": Case({"From": "whatsapp:+14155550100"}, 400, "unsupported channel", False),
+    "from-impossible-number": Case({"From": "+1555"}, 400, "From/To", False),
+    "from-letters-in-number": Case({"From": "+1415555CALL"}),
+    "from-alphanumeric-sender": Case({"From": "VERIFY"}),
+    "to-nul": Case({"To": "\x00"}, 400, "From/To", False),
+}
+
+
+def form_for(case: Case) -> list[tuple[str, str]]:
+    base = simulator.inbound_form("STOP", NUMBER, SENDER)
+    items: list[tuple[str, str]] = []
+    for key, value in {**base, **{k: v for k, v in case.changes.items() if k not in base}}.items():
+        change = case.changes.get(key, value)
+        if change is None:
+            continue
+        items.extend((key, item) for item in (change if isinstance(change, list) else [change]))  # type: ignore[union-attr]
+    return items
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_webhook_bad_input(app: Flask, client: FlaskClient, case: Case) -> None:
+    response = Twilio(client).post(form_for(case))
+    assert response.status_code == case.status, response.data
+    assert case.reason.encode() in response.data
+    with app.extensions["gateway.database"].begin() as session:
+        stored = session.scalar(select(func.count()).select_from(ReceivedMessage))
+    assert stored == (1 if case.stored else 0)
+
+
+def test_stop_with_control_characters_still_opts_out(client: FlaskClient) -> None:
+    response = Twilio(client).sms("STOP\x00", from_=NUMBER, to=SENDER)
+    assert response.status_code == 200 and b"<Message>" in response.data
+    assert Api(client).suppression(NUMBER, SENDER).get_json()["suppressed"] is True
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        pytest.param(b"\xff\xfe\xfd=\x80\x81", "application/x-www-form-urlencoded", 403, id="non-utf8-form-unsigned"),
+        pytest.param(b"x" * (10 * 1024 * 1024), "application/x-www-form-urlencoded", 413, id="10-mb-body"),
+        pytest.param(b"{\"Body\": \"STOP\"}", "application/json", 403, id="json-instead-of-form"),
+        pytest.param(b"", "", 403, id="empty-request"),
+        pytest.param(b"--x\r\nbroken multipart", "multipart/form-data; boundary=x", 403, id="broken-multipart"),
+    ],
+)
+def test_webhook_garbage_bodies(client: FlaskClient, data: bytes, content_type: str, status: int) -> None:
+    response = client.post("/webhooks/twilio/sms", data=data, content_type=content_type or None,
+                           headers={"X-Twilio-Signature": "garbage"})
+    assert response.status_code == status
+
+
+def test_non_utf8_signed_form_is_answered(client: FlaskClient) -> None:
+    # Signed over what werkzeug decodes (invalid bytes become U+FFFD): accepted, answered, not a 500.
+    form = simulator.inbound_form("STOP", NUMBER, SENDER)
+    raw = urlencode(form).replace("Body=STOP", "Body=STOP%FF%FE").encode()
+    decoded = Request(EnvironBuilder(method="POST", data=raw, content_type=FORM).get_environ()).form
+    signature = simulator.sign("http://localhost/webhooks/twilio/sms", decoded.to_dict(), TWILIO_TOKEN)
+    response = client.post("/webhooks/twilio/sms", data=raw, content_type=FORM, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    with client.application.extensions["gateway.database"].begin() as session:
+        assert session.scalar(select(func.count()).select_from(ReceivedMessage)) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        pytest.param(f"/api/v1/suppressions/{NUMBER}?sender=%00", 400, id="nul-sender"),
+        pytest.param(f"/api/v1/suppressions/{NUMBER}?topic=%00", 400, id="nul-topic"),
+        pytest.param(f"/api/v1/suppressions/{NUMBER}?topic=" + "t" * 5000, 400, id="huge-topic"),
+        pytest.param("/api/v1/suppressions/%FF%FE", 400, id="non-utf8-number"),
+        pytest.param("/api/v1/suppressions/" + "9" * 5000, 400, id="huge-number"),
+        pytest.param("/api/v1/suppressions/+1555", 400, id="impossible-number"),
+        pytest.param("/api/v1/suppressions/(415)%20555-0100", 200, id="national-format"),
+        pytest.param("/api/v1/suppressions/+44%2020%207946%200958", 200, id="uk-spaced"),
+    ],
+)
+def test_api_bad_input(client: FlaskClient, path: str, status: int) -> None:
+    response = client.get(path, headers={"Authorization": "Bearer test-api-token"})
+    assert response.status_code == status, response.data
+    assert response.is_json

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import api, cli, config, health, logs, metrics, spool
-from gateway import links, pages
+from gateway import dashboard, links, pages
 from gateway.providers import twilio
 from keywords import RulesHolder
 from storage import Database
@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     links.init_app(app)
     pages.init_app(app)
+    dashboard.init_app(app)
     cli.init_app(app)
     spool.init_app(app, app.extensions["gateway.database"])
     health.init_app(app)

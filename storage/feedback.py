@@ -185,12 +185,13 @@ def add_mark(session: Session, mark: FalsePositiveMark) -> FalsePositiveMark:
 
 
 def marks_for(session: Session, message_ids: Sequence[int]) -> dict[int, FalsePositiveMark]:
-    """The latest mark of each of these inbound messages."""
+    """The mark that stands for each of these inbound messages: the accepted one, else the latest."""
     if not message_ids:
         return {}
     rows = session.scalars(
         select(FalsePositiveMark)
         .where(FalsePositiveMark.inbound_message_id.in_(list(message_ids)))
-        .order_by(FalsePositiveMark.id)
+        .order_by(FalsePositiveMark.accepted, FalsePositiveMark.id)
     )
+    # An accepted mark wins over later refusals (a second click finds the example already there).
     return {row.inbound_message_id: row for row in rows}

@@ -49,7 +49,7 @@ def app(database_url: str, keywords_file: Path) -> Iterator[Flask]:
             "SECRET_KEY": SECRET,
             "KEYWORDS_FILE": str(keywords_file),
             "KEYWORDS_CHECK_INTERVAL": 0.0,
-            "PUBLIC_BASE_URL": "https://sms.example.org",
+            "PUBLIC_BASE_URL": None,
         }
     )
     yield app

@@ -15,7 +15,8 @@ from tests.pages.conftest import NUMBER, SECRET, SENDER, mint
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
-def test_mint_answers_the_text_to_append_and_what_it_costs(client: FlaskClient) -> None:
+def test_mint_answers_the_text_to_append_and_what_it_costs(app: Flask, client: FlaskClient) -> None:
+    app.config["PUBLIC_BASE_URL"] = "https://sms.example.org"
     response = mint(client, topic="offers", message="Acme: 20% off everything today only")
     assert response.status_code == 201
     body = response.json
@@ -28,7 +29,8 @@ def test_mint_answers_the_text_to_append_and_what_it_costs(client: FlaskClient) 
     assert links.verify_token(SECRET, body["token"], NUMBER, SENDER, "offers")
 
 
-def test_a_russian_label_makes_the_message_ucs2(client: FlaskClient) -> None:
+def test_a_russian_label_makes_the_message_ucs2(app: Flask, client: FlaskClient) -> None:
+    app.config["PUBLIC_BASE_URL"] = "https://sms.example.org"
     message = "Acme: new arrivals this week, come and see them in store"
     body = mint(client, language="ru", message=message).json
     assert body["text"].startswith("Отписаться: https://")
@@ -44,8 +46,7 @@ def test_minting_again_reuses_the_live_link(client: FlaskClient) -> None:
     assert mint(client, topic="news").json["token"] != first.json["token"]
 
 
-def test_without_public_base_url_the_request_host_is_used(app: Flask, client: FlaskClient) -> None:
-    app.config["PUBLIC_BASE_URL"] = None
+def test_without_public_base_url_the_request_host_is_used(client: FlaskClient) -> None:
     assert mint(client).json["url"].startswith("http://localhost/u/")
 
 

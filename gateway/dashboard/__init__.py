@@ -1,0 +1,18 @@
+"""The compliance staff's dashboard (/dashboard): why people leave, and the fuzzy matches to review."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gateway.dashboard.auth import staff_cli
+from gateway.dashboard.views import bp
+
+
+def init_app(app: Flask) -> None:
+    """Register the dashboard, its session cookie settings and the `staff` commands."""
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    public = app.config.get("PUBLIC_BASE_URL") or ""
+    if public.startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.register_blueprint(bp)
+    app.cli.add_command(staff_cli)

@@ -1,0 +1,138 @@
+"""The compliance dashboard's queries: why and how people leave, over time, and the fuzzy-tier matches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, cast, func, select
+from sqlalchemy.orm import Session
+
+from storage.feedback import LinkChoice
+from storage.models import ConsentEvent, ReceivedMessage
+
+SERIES = ("opt_out", "opt_in", "pause")
+"""The ledger actions the time chart counts (people per day whose consent changed that way)."""
+
+
+@dataclass(frozen=True)
+class Day:
+    """People whose consent changed on one day (UTC), per action."""
+
+    day: date
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class FuzzyMatch:
+    """An inbound message the fuzzy tier alone read as an opt-out."""
+
+    message_id: int
+    number: str
+    sender_scope: str
+    body: str
+    rule: str | None
+    score: float | None
+    language: str | None
+    received_at: datetime
+
+
+def _utc_day(session: Session, column: Any) -> Any:
+    # SQLite stores naive UTC text; PostgreSQL keeps timestamptz, whose date depends on the session zone.
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def daily(session: Session, since: datetime) -> list[Day]:
+    """Per UTC day since `since`: how many numbers opted out, came back, or paused."""
+    day = _utc_day(session, ConsentEvent.created_at).label("day")
+    rows = session.execute(
+        select(day, ConsentEvent.action, func.count(func.distinct(ConsentEvent.number)))
+        .where(ConsentEvent.created_at >= since, ConsentEvent.changed.is_(True), ConsentEvent.action.in_(SERIES))
+        .group_by(day, ConsentEvent.action)
+    ).all()
+    days: dict[date, dict[str, int]] = {}
+    for value, action, count in rows:
+        days.setdefault(_as_date(value), dict.fromkeys(SERIES, 0))[action] = int(count)
+    return [Day(key, days[key]) for key in sorted(days)]
+
+
+def _opt_outs(since: datetime) -> Any:
+    return (ConsentEvent.created_at >= since, ConsentEvent.changed.is_(True), ConsentEvent.action == "opt_out")
+
+
+def by_language(session: Session, since: datetime) -> list[tuple[str, int]]:
+    """Opt-outs per language of the message or page ('unknown' when none was recognised)."""
+    language = func.coalesce(ConsentEvent.language, "unknown")
+    rows = session.execute(
+        select(language, func.count()).where(*_opt_outs(since)).group_by(language).order_by(func.count().desc())
+    ).all()
+    return [(str(name), int(count)) for name, count in rows]
+
+
+def by_rule(session: Session, since: datetime) -> list[tuple[str, str, int]]:
+    """Opt-outs per (how they came: keyword tier or other source, keyword or rule), most first."""
+    how = func.coalesce(ConsentEvent.tier, ConsentEvent.source)
+    rule = func.coalesce(ConsentEvent.rule, "")
+    rows = session.execute(
+        select(how, rule, func.count()).where(*_opt_outs(since)).group_by(how, rule).order_by(func.count().desc())
+    ).all()
+    return [(str(tier), str(name), int(count)) for tier, name, count in rows]
+
+
+def by_reason(session: Session, since: datetime) -> list[tuple[str, int]]:
+    """Reasons given on the link page (one per link), most first; 'not given' when left empty."""
+    reason = func.coalesce(LinkChoice.reason, "not given")
+    rows = session.execute(
+        select(reason, func.count())
+        .where(LinkChoice.choice == "reason", LinkChoice.created_at >= since)
+        .group_by(reason)
+        .order_by(func.count().desc())
+    ).all()
+    return [(str(name), int(count)) for name, count in rows]
+
+
+def latest(session: Session, limit: int = 25) -> Sequence[ConsentEvent]:
+    """The newest ledger events, newest first."""
+    return session.scalars(select(ConsentEvent).order_by(ConsentEvent.id.desc()).limit(limit)).all()
+
+
+def _fuzzy_ids() -> Any:
+    return select(ConsentEvent.inbound_message_id).where(
+        ConsentEvent.tier == "fuzzy", ConsentEvent.inbound_message_id.is_not(None)
+    )
+
+
+def _match(message: ReceivedMessage) -> FuzzyMatch:
+    decision = message.decision or {}
+    return FuzzyMatch(
+        message_id=message.id, number=message.from_address, sender_scope=message.sender_scope, body=message.body,
+        rule=decision.get("rule"), score=decision.get("score"), language=decision.get("language"),
+        received_at=message.received_at,
+    )
+
+
+def fuzzy_matches(session: Session, since: datetime, limit: int = 100) -> list[FuzzyMatch]:
+    """Messages whose consent change came from the fuzzy tier only, newest first."""
+    rows = session.scalars(
+        select(ReceivedMessage)
+        .where(ReceivedMessage.id.in_(_fuzzy_ids()), ReceivedMessage.received_at >= since)
+        .order_by(ReceivedMessage.id.desc())
+        .limit(limit)
+    )
+    return [_match(row) for row in rows]
+
+
+def fuzzy_match(session: Session, message_id: int) -> FuzzyMatch | None:
+    """One fuzzy-tier message by id; None when there is none or it was not a fuzzy match."""
+    row = session.scalars(
+        select(ReceivedMessage).where(ReceivedMessage.id == message_id, ReceivedMessage.id.in_(_fuzzy_ids()))
+    ).first()
+    return _match(row) if row is not None else None

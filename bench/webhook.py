@@ -1,0 +1,274 @@
+"""Webhook benchmark: signed Twilio STOP/START/other mixes against the gateway and a bare Flask endpoint.
+
+Both run under gunicorn with the same settings (gunicorn.conf.py: gthread, WEB_CONCURRENCY workers,
+GUNICORN_THREADS threads) on 127.0.0.1 only; a fixed number of keep-alive connections sends
+pre-signed requests for a fixed time, and the script prints requests per second, p50/p99 latency
+and errors for both, and the gateway's share of the bare endpoint's throughput.
+
+    .venv/bin/python bench/webhook.py                      # SQLite, then PostgreSQL (bench_h5)
+    .venv/bin/python bench/webhook.py --backend sqlite --duration 20 --concurrency 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gateway import simulator  # noqa: E402
+
+TOKEN = "bench-twilio-token"
+PATH = "/webhooks/twilio/sms"
+SENDERS = 2000
+MIX = (("STOP", 40), ("START", 40), ("HELP", 5), ("thanks, see you at 5", 15))
+"""Bodies and their weights in the stream, as after a campaign: mostly STOP and START."""
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_h5"
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def line(self) -> str:
+        return (f"{self.name:<22} {self.rps:9.1f} req/s   p50 {self.percentile(0.50):7.2f} ms   "
+                f"p99 {self.percentile(0.99):7.2f} ms   errors {self.errors}/{self.requests + self.errors}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+class Server:
+    """One gunicorn on a free loopback port, with gunicorn.conf.py's settings."""
+
+    def __init__(self, app: str, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.app = app
+        self.env = {**env, "PORT": str(self.port)}
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(Path(sys.prefix) / "bin" / "gunicorn"), "-c", "gunicorn.conf.py", self.app],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.app} exited; see {self.log}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"{self.app} did not answer in 60 s; see {self.log}")
+
+    def __exit__(self, *_: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+def requests_for(port: int, count: int, seed: int) -> list[bytes]:
+    """Pre-signed raw HTTP requests (signing is the provider's cost, not ours), each a new MessageSid."""
+    rng = random.Random(seed)
+    bodies = [body for body, weight in MIX for _ in range(weight)]
+    url = f"http://127.0.0.1:{port}{PATH}"
+    out = []
+    for _ in range(count):
+        form = simulator.inbound_form(rng.choice(bodies), f"+1415{rng.randrange(SENDERS):07d}", "+18005550199")
+        data = urllib.parse.urlencode(form).encode()
+        head = (
+            f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(data)}\r\nX-Twilio-Signature: {simulator.sign(url, form, TOKEN)}\r\n"
+            "User-Agent: TwilioProxy/1.1\r\nConnection: keep-alive\r\n\r\n"
+        )
+        out.append(head.encode() + data)
+    return out
+
+
+async def _connection(port: int, queue: list[bytes], deadline: float, latencies: list[float], errors: list[str]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while queue and time.perf_counter() < deadline:
+            request = queue.pop()
+            started = time.perf_counter()
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                length = 0
+                closing = False
+                for line in head.split(b"\r\n"):
+                    name, _, value = line.partition(b":")
+                    if name.lower() == b"content-length":
+                        length = int(value)
+                    elif name.lower() == b"connection" and value.strip().lower() == b"close":
+                        closing = True
+                await reader.readexactly(length)
+            except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+                errors.append(type(error).__name__)
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            if status == 200:
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors.append(f"HTTP {status}")
+            if closing:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+async def _drive(port: int, requests: list[bytes], concurrency: int, seconds: float) -> tuple[list[float], list[str], float]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(_connection(port, requests, deadline, latencies, errors) for _ in range(concurrency)))
+    return latencies, errors, time.perf_counter() - started
+
+
+def drive(name: str, port: int, concurrency: int, seconds: float, warmup: float, max_requests: int, seed: int) -> Result:
+    """Warm up, then send for `seconds` (or until `max_requests` are sent) at fixed concurrency."""
+    if warmup:
+        asyncio.run(_drive(port, requests_for(port, 2000, seed + 1), concurrency, warmup))
+    latencies, errors, elapsed = asyncio.run(_drive(port, requests_for(port, max_requests, seed), concurrency, seconds))
+    if errors:
+        print(f"  {name}: first errors {errors[:5]}", file=sys.stderr)
+    return Result(name, len(latencies), len(errors), elapsed, latencies)
+
+
+def prepare(backend: str, work: Path, pg_url: str) -> str:
+    """A fresh, migrated database for one run."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from storage.migrate import upgrade
+
+    if backend == "sqlite":
+        url = f"sqlite:///{work / 'gateway.db'}"
+    else:
+        url = pg_url
+        parsed = make_url(url)
+        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database})
+            if exists.first() is None:
+                connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        admin.dispose()
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+    return url
+
+
+def run(backend: str, args: argparse.Namespace) -> tuple[Result, Result]:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-webhook-{backend}-"))
+    try:
+        url = prepare(backend, work, args.pg_url)
+        env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+        env.update({
+            "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": "bench-api-token",
+            "INSTANCE_PATH": str(work / "instance"), "WEB_CONCURRENCY": str(args.workers),
+            "GUNICORN_THREADS": str(args.threads), "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
+        })
+        env.pop("PUBLIC_BASE_URL", None)
+        results = []
+        for name, app in ((f"gateway ({backend})", "wsgi:app"), ("bare flask", "bench.bare:app")):
+            with Server(app, env, work / f"{app.split(':')[0]}.log") as server:
+                results.append(drive(name, server.port, args.concurrency, args.duration, args.warmup,
+                                     args.max_requests, args.seed))
+                if results[-1].errors:
+                    print(f"  {name} log tail:\n" + "\n".join(server.log.read_text().splitlines()[-15:]), file=sys.stderr)
+        return results[0], results[1]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG))
+    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections sending at once")
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds of measured load per server")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first")
+    parser.add_argument("--max-requests", type=int, default=60_000, help="upper bound on measured requests")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", "4")))
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+
+    print(f"machine: {machine()}")
+    print(f"gunicorn gthread, {args.workers} workers x {args.threads} threads; {args.concurrency} connections; "
+          f"{args.duration:g} s per server after {args.warmup:g} s warm-up; mix {dict(MIX)}")
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    for backend in backends:
+        gateway, bare = run(backend, args)
+        print(gateway.line())
+        print(bare.line())
+        ratio = gateway.rps / bare.rps if bare.rps else float("nan")
+        print(f"{'ratio':<22} {ratio:9.1%} of the bare endpoint's requests per second\n")
+
+
+if __name__ == "__main__":
+    main()

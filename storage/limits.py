@@ -55,25 +55,19 @@ def take_reply(session: Session, number: str, text: str, policy: ReplyPolicy, no
     """Record a reply to `number` if the limits allow it; else say which limit withholds it."""
     now = now or utcnow()
     keep_for = max(policy.window, policy.repeat_interval)
-    # Old rows of this number are no longer needed by either limit.
-    session.execute(delete(AutoReply).where(AutoReply.number == number, AutoReply.sent_at < now - keep_for))
-    if policy.repeat_interval:
-        repeated = session.scalar(
-            select(func.count()).select_from(AutoReply).where(
-                AutoReply.number == number,
-                AutoReply.digest == digest(text),
-                AutoReply.sent_at > now - policy.repeat_interval,
-            )
-        )
-        if repeated:
-            return "repeat"
-    if policy.max_replies and policy.window:
-        recent = session.scalar(
-            select(func.count()).select_from(AutoReply).where(
-                AutoReply.number == number, AutoReply.sent_at > now - policy.window
-            )
-        )
-        if (recent or 0) >= policy.max_replies:
-            return "rate"
+    # One round trip for both limits and for whether old rows wait to be dropped.
+    repeated, recent, stale = session.execute(
+        select(
+            func.count().filter(AutoReply.digest == digest(text), AutoReply.sent_at > now - policy.repeat_interval),
+            func.count().filter(AutoReply.sent_at > now - policy.window),
+            func.count().filter(AutoReply.sent_at < now - keep_for),
+        ).where(AutoReply.number == number)
+    ).one()
+    if stale:
+        session.execute(delete(AutoReply).where(AutoReply.number == number, AutoReply.sent_at < now - keep_for))
+    if policy.repeat_interval and repeated:
+        return "repeat"
+    if policy.max_replies and policy.window and recent >= policy.max_replies:
+        return "rate"
     session.add(AutoReply(number=number, digest=digest(text), sent_at=now))
     return None

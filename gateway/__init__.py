@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import api, cli, config, health, logs, metrics, spool
 from gateway import dashboard, links, pages
+from gateway import ledger_keys
 from gateway.providers import twilio
 from keywords import RulesHolder
 from storage import Database
@@ -23,6 +24,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app)
     if test_config:
         app.config.from_mapping(test_config)
+    # Message bodies and explanations are encrypted at rest; erased numbers kept as keyed hashes.
+    ledger_keys.init_app(app)
     # JSON lines with phone numbers masked and no message bodies (GATEWAY_LOG_FORMAT=text for plain).
     logs.init_app(app)
 

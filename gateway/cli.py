@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from gateway import config, simulator
+from gateway import cli_ops, config, simulator
 from storage import migrate
 
 db_cli = AppGroup("db", help="Database schema commands.")
@@ -76,3 +76,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(dev_secrets)
     app.cli.add_command(simulate)
+    cli_ops.init_app(app)

@@ -6,6 +6,8 @@ from storage.db import Database
 from storage.models import GLOBAL_SCOPE, Base, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
 from storage import feedback as feedback  # noqa: E402  (link and dashboard tables join Base.metadata)
 from storage import limits as limits  # noqa: E402  (the auto-reply limits table joins Base.metadata)
+from storage import ledger as ledger  # noqa: E402  (the ledger head joins Base.metadata)
+from storage import subscriptions as subscriptions  # noqa: E402  (double opt-in subscriptions join Base.metadata)
 
 __all__ = [
     "GLOBAL_SCOPE",

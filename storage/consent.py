@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -11,10 +11,13 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage import crypto, ledger, subscriptions
 from storage.types import utcnow
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
 
-Action = Literal["opt_out", "opt_in", "pause"]
+Action = Literal["opt_out", "opt_in", "pause", "join", "confirm"]
+DEADLINE_ACTIONS = ("pause", "join")
+"""Actions that carry `until`: the end of a pause, the end of a double opt-in's confirmation window."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,8 @@ class ConsentChange:
     """A request to change one number's consent for some sender scopes and a topic, with where it came from.
 
     opt_out: stop (the topic, or everything with topic '*'); pause: stop until `until`;
-    opt_in: lift the opt-outs and pauses of that topic (all of them with topic '*').
+    opt_in: lift the opt-outs and pauses of that topic (all of them with topic '*');
+    join: a pending subscription, to be confirmed before `until`; confirm: confirm a pending one.
     """
 
     number: str
@@ -40,8 +44,8 @@ class ConsentChange:
     def __post_init__(self) -> None:
         if not self.scopes:
             raise ValueError("a consent change needs at least one sender scope")
-        if (self.action == "pause") != (self.until is not None):
-            raise ValueError("`until` is given with a pause, and only with a pause")
+        if (self.action in DEADLINE_ACTIONS) != (self.until is not None):
+            raise ValueError("`until` is given with a pause or a join, and only with those")
 
 
 @dataclass(frozen=True)
@@ -117,13 +121,19 @@ def add_delivery_report(session: Session, report: DeliveryReport) -> DeliveryRep
     return report
 
 
-def _event(change: ConsentChange, scope: str, topic: str, changed: bool) -> ConsentEvent:
-    explanation = change.explanation
+def identities(number: str) -> tuple[str, str]:
+    """The values a number's rows may hold: the number, or its pseudonym once it was erased."""
+    return number, crypto.current().pseudonym(number)
+
+
+def _event(change: ConsentChange, scope: str, topic: str, changed: bool, action: str | None = None,
+           **extra: Any) -> ConsentEvent:
+    explanation = {**change.explanation, **extra}
     return ConsentEvent(
         number=change.number,
         sender_scope=scope,
         topic=topic,
-        action=change.action,
+        action=action or change.action,
         until=change.until,
         source=change.source,
         changed=changed,
@@ -136,61 +146,126 @@ def _event(change: ConsentChange, scope: str, topic: str, changed: bool) -> Cons
         rules_version=change.rules_version,
         actor=change.actor,
         explanation=explanation,
+        created_at=utcnow(),
     )
 
 
-def _append(session: Session, event: ConsentEvent) -> ConsentEvent:
-    session.add(event)
-    session.flush()
-    return event
+Write = Callable[[ConsentEvent], None]
+"""A state change to make once its ledger event has its id."""
 
 
 def apply_change(session: Session, change: ConsentChange) -> list[ConsentEvent]:
     """Apply a consent change under the number's lock and append its ledger events."""
     lock_subject(session, change.number)
     if change.action == "opt_in":
-        return _opt_in(session, change)
-    return [_stop(session, change, scope) for scope in change.scopes]
+        planned = _opt_in(session, change)
+    elif change.action == "join":
+        planned = [_join(session, change, scope) for scope in change.scopes]
+    elif change.action == "confirm":
+        planned = _confirm(session, change)
+    else:
+        planned = [_stop(session, change, scope) for scope in change.scopes]
+    # The ledger head is taken last: the serialised part is these inserts and the commit.
+    events = ledger.append(session, [event for event, _ in planned])
+    for event, write in planned:
+        write(event)
+    session.flush()
+    return events
 
 
-def _stop(session: Session, change: ConsentChange, scope: str) -> ConsentEvent:
+def _stop(session: Session, change: ConsentChange, scope: str) -> tuple[ConsentEvent, Write]:
     """An opt-out or a pause for one scope; a pause never weakens an opt-out already there."""
     row = session.scalars(
         select(Suppression).where(
-            Suppression.number == change.number, Suppression.sender_scope == scope, Suppression.topic == change.topic
+            Suppression.number.in_(identities(change.number)), Suppression.sender_scope == scope,
+            Suppression.topic == change.topic,
         )
-    ).one_or_none()
+    ).first()
+    ended = 0
+    if change.action == "opt_out":
+        # An opt-out ends pending and confirmed subscriptions it covers (every scope for STOPALL).
+        ended = subscriptions.end(session, change.number, _subscription_scopes(session, change, scope), change.topic)
+    extra = {"subscriptions_ended": ended} if ended else {}
     if row is None:
-        event = _append(session, _event(change, scope, change.topic, changed=True))
-        session.add(
-            Suppression(
-                number=change.number, sender_scope=scope, topic=change.topic, until=change.until,
-                source=change.source, event_id=event.id,
+
+        def insert(event: ConsentEvent) -> None:
+            session.add(
+                Suppression(
+                    number=change.number, sender_scope=scope, topic=change.topic, until=change.until,
+                    source=change.source, event_id=event.id,
+                )
             )
-        )
-        return event
+
+        return _event(change, scope, change.topic, changed=True, **extra), insert
     changed = row.until is not None and row.until != change.until
-    event = _append(session, _event(change, scope, change.topic, changed=changed))
-    if changed:
-        row.until, row.source, row.event_id = change.until, change.source, event.id
-        row.created_at = utcnow()
-    return event
+
+    def refresh(event: ConsentEvent) -> None:
+        if changed:
+            row.number, row.until, row.source, row.event_id = change.number, change.until, change.source, event.id
+            row.created_at = event.created_at
+
+    return _event(change, scope, change.topic, changed=changed or bool(ended), **extra), refresh
 
 
-def _opt_in(session: Session, change: ConsentChange) -> list[ConsentEvent]:
+def _subscription_scopes(session: Session, change: ConsentChange, scope: str) -> tuple[str, ...]:
+    if scope != GLOBAL_SCOPE:
+        return (scope,)
+    return tuple({row.sender_scope for row in subscriptions.find_all(session, change.number)})
+
+
+def _opt_in(session: Session, change: ConsentChange) -> list[tuple[ConsentEvent, Write]]:
     # START lifts the sender's own suppressions and a STOPALL-style global one: the person has
     # just asked, in writing, to hear from this sender again.
-    covered = and_(Suppression.number == change.number, Suppression.sender_scope.in_((*change.scopes, GLOBAL_SCOPE)))
+    covered = and_(
+        Suppression.number.in_(identities(change.number)), Suppression.sender_scope.in_((*change.scopes, GLOBAL_SCOPE))
+    )
     if change.topic != ALL_TOPICS:
         covered = and_(covered, Suppression.topic == change.topic)
     lifted = session.execute(select(Suppression.sender_scope, Suppression.topic).where(covered)).all()
     events = [_event(change, scope, topic, changed=True) for scope, topic in lifted]
     if not events:
         events = [_event(change, change.scopes[0], change.topic, changed=False)]
-    session.add_all(events)
     session.execute(delete(Suppression).where(covered))
-    session.flush()
-    return events
+    return [(event, _nothing) for event in events]
+
+
+def _nothing(event: ConsentEvent) -> None:
+    """No state to write beyond the ledger event itself."""
+
+
+def _join(session: Session, change: ConsentChange, scope: str) -> tuple[ConsentEvent, Write]:
+    """A JOIN: a pending subscription until `until` (a repeat renews the window); confirmed ones stay."""
+    rows = [row for row in subscriptions.find(session, change.number, (scope,), change.topic) if row.topic == change.topic]
+    if rows and rows[0].status == "subscribed":
+        return _event(change, scope, change.topic, changed=False, state="subscribed"), _nothing
+
+    def pend(event: ConsentEvent) -> None:
+        subscriptions.upsert(session, change.number, scope, change.topic, "pending", event.id, change.until, event.created_at)
+
+    return _event(change, scope, change.topic, changed=True, state="pending"), pend
+
+
+def _confirm(session: Session, change: ConsentChange) -> list[tuple[ConsentEvent, Write]]:
+    """YES: confirm the pending subscriptions still inside their window and lift their suppressions.
+
+    A YES with nothing pending, or after the window, changes nothing: YES alone subscribes nobody.
+    """
+    now = utcnow()
+    rows = [row for row in subscriptions.find(session, change.number, change.scopes, change.topic) if row.status == "pending"]
+    live = [row for row in rows if row.expires_at is not None and row.expires_at > now]
+    if not live:
+        why = "expired" if rows else "nothing_pending"
+        return [(_event(change, change.scopes[0], change.topic, changed=False, state=why), _nothing)]
+    planned: list[tuple[ConsentEvent, Write]] = []
+    for row in live:
+
+        def confirm(event: ConsentEvent, row: subscriptions.Subscription = row) -> None:
+            row.status, row.expires_at, row.event_id, row.updated_at = "subscribed", None, event.id, event.created_at
+
+        planned.append((_event(change, row.sender_scope, row.topic, changed=True, state="subscribed"), confirm))
+        lift = replace(change, scopes=(row.sender_scope,), topic=row.topic, action="opt_in")
+        planned += [(event, write) for event, write in _opt_in(session, lift) if event.changed]
+    return planned
 
 
 def suppression_status(
@@ -200,7 +275,7 @@ def suppression_status(
     query = (
         select(Suppression, ConsentEvent.rule)
         .join(ConsentEvent, ConsentEvent.id == Suppression.event_id)
-        .where(Suppression.number == number)
+        .where(Suppression.number.in_(identities(number)))
         .where(or_(Suppression.until.is_(None), Suppression.until > (now or utcnow())))
         .order_by(Suppression.created_at, Suppression.id)
     )
@@ -219,4 +294,6 @@ def suppression_status(
 
 def events_for(session: Session, number: str) -> Sequence[ConsentEvent]:
     """The ledger of one number, oldest first."""
-    return session.scalars(select(ConsentEvent).where(ConsentEvent.number == number).order_by(ConsentEvent.id)).all()
+    return session.scalars(
+        select(ConsentEvent).where(ConsentEvent.number.in_(identities(number))).order_by(ConsentEvent.id)
+    ).all()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.crypto import EncryptedJSON, EncryptedText
 from storage.types import UTCDateTime, utcnow
 
 GLOBAL_SCOPE = "*"
@@ -42,9 +43,10 @@ class ReceivedMessage(Base):
     from_kind: Mapped[str] = mapped_column(String(16))
     to_address: Mapped[str] = mapped_column(String(32))
     sender_scope: Mapped[str] = mapped_column(String(64))
-    body: Mapped[str] = mapped_column(Text)
+    # Encrypted at rest (storage/crypto.py): the body and the decision, which repeats it normalised.
+    body: Mapped[str] = mapped_column(EncryptedText)
     intent: Mapped[str] = mapped_column(String(16))
-    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     rules_version: Mapped[str] = mapped_column(String(64))
     reply: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -90,8 +92,14 @@ class ConsentEvent(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     rules_version: Mapped[str | None] = mapped_column(String(64))
     actor: Mapped[str | None] = mapped_column(String(200))
-    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    explanation: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The hash chain (storage/ledger.py), over values that survive erasure: the number's keyed hash
+    # and a keyed digest of the explanation; NULL only on events written before the chain existed.
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    content_digest: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Suppression(Base):

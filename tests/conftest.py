@@ -13,7 +13,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
 from gateway import create_app
-from storage import Base, Database
+from storage import Base, Database, crypto
 from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +21,10 @@ KEYWORDS_FILE = ROOT / "keywords.yaml"
 TWILIO_TOKEN = "test-twilio-auth-token"
 API_TOKEN = "test-api-token"
 BACKENDS = ["sqlite", "postgresql"]
+# Fixed test keys for the encrypted columns and keyed hashes (storage/crypto.py), also for tests without an app.
+LEDGER_KEY = "n2Q1VJYhN9sYQnQ6o1TqjH4n0Vt8wB6mPqC0y7hXk3A="
+NUMBER_HASH_KEY = "test-number-hash-key-0123456789"
+crypto.install(crypto.Keyring.from_strings(LEDGER_KEY, NUMBER_HASH_KEY))
 
 
 def postgres_url() -> str | None:
@@ -88,6 +92,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "DATABASE_URL": database_url,
             "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
             "API_TOKENS": (API_TOKEN,),
+            "LEDGER_KEYS": LEDGER_KEY,
+            "NUMBER_HASH_KEY": NUMBER_HASH_KEY,
             "KEYWORDS_FILE": str(KEYWORDS_FILE),
             "PUBLIC_BASE_URL": None,
             # Each test its own spool, never the developer's instance/spool.db.

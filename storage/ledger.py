@@ -1,0 +1,227 @@
+"""The consent ledger's hash chain: append events under one head row, and verify the whole chain.
+
+One global chain, in id order: each event's hash covers the previous event's hash and the event's
+own fields, and the single `ledger_head` row holds the last id and hash. Editing a row breaks its
+hash, deleting one breaks its successor's link, deleting the newest rows breaks the head. The
+chain covers values that survive erasure (the number's keyed hash, a keyed digest of the
+explanation), so an erased person's events still verify.
+
+Appending locks the head row (PostgreSQL `FOR UPDATE`; SQLite's BEGIN IMMEDIATE already
+serialises writers) and gives events their ids itself, so ids follow the chain; callers take the
+head last in their transaction, after their per-number lock, to keep the serialised part short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import partial
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, String, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage import crypto
+from storage.models import Base, ConsentEvent
+from storage.types import utcnow
+
+GENESIS = "0" * 64
+"""The previous hash of the first event."""
+HEAD_ID = 1
+VERIFY_BATCH = 5_000
+
+
+class LedgerHead(Base):
+    """The single row that holds the chain's last event id and hash; the lock every append takes."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(Integer)
+    # NULL while events written before the chain existed wait to be sealed (`seal_legacy`).
+    last_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of a chain check: how many events were checked and the first broken one."""
+
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str | None = None
+    head_id: int | None = None
+    head_hash: str | None = None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="microseconds")
+
+
+def chain_fields(values: Any) -> dict[str, Any]:
+    """The values an event's hash covers (from an event or a row mapping): not the number or explanation."""
+    get = values.__getitem__ if hasattr(values, "keys") else partial(getattr, values)
+    fields = {name: get(name) for name in _FIELD_NAMES}
+    fields["until"], fields["created_at"] = _iso(fields["until"]), _iso(fields["created_at"])
+    fields["changed"] = bool(fields["changed"])
+    return fields
+
+
+_FIELD_NAMES = (
+    "id", "subject", "sender_scope", "topic", "action", "until", "source", "changed", "inbound_message_id",
+    "delivery_report_id", "rule", "tier", "score", "language", "rules_version", "actor", "content_digest",
+    "created_at",
+)
+
+
+def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """sha256 over the previous hash and the canonical JSON of the fields."""
+    return hashlib.sha256((prev_hash + "\n" + crypto.canonical_json(fields)).encode()).hexdigest()
+
+
+def _seal(event: ConsentEvent, event_id: int, prev_hash: str, keyring: crypto.Keyring) -> str:
+    """Give a new event its id, keyed hashes and chain hash; returns that hash."""
+    event.id = event_id
+    if event.created_at is None:
+        event.created_at = utcnow()
+    if event.subject is None:
+        event.subject = keyring.digest(event.number)
+    event.content_digest = keyring.digest(crypto.canonical_json(event.explanation or {}))
+    event.prev_hash = prev_hash
+    event.hash = event_hash(prev_hash, chain_fields(event))
+    return event.hash
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """Lock the head row for the rest of the transaction; seal older unchained events first."""
+    query = select(LedgerHead.last_id, LedgerHead.last_hash).where(LedgerHead.id == HEAD_ID).with_for_update()
+    head = session.execute(query).one_or_none()
+    if head is None:
+        # The migration makes the row; a table emptied by hand (or by the tests) gets it back here.
+        first = session.scalar(select(func.max(ConsentEvent.id)))
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(
+            insert(LedgerHead)
+            .values(id=HEAD_ID, last_id=first or 0, last_hash=None if first else GENESIS)
+            .on_conflict_do_nothing()
+        )
+        head = session.execute(query).one()
+    last_id, last_hash = head
+    if last_hash is None:
+        last_id, last_hash = seal_legacy(session)
+    return last_id, last_hash
+
+
+def append(session: Session, events: Sequence[ConsentEvent]) -> list[ConsentEvent]:
+    """Chain and insert `events` in order; the caller's transaction keeps the head locked until commit."""
+    if not events:
+        return []
+    keyring = crypto.current()
+    last_id, last_hash = lock_head(session)
+    for event in events:
+        last_id += 1
+        last_hash = _seal(event, last_id, last_hash, keyring)
+    session.add_all(events)
+    session.flush()
+    session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(last_id=last_id, last_hash=last_hash))
+    return list(events)
+
+
+def append_rows(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Chain and bulk-insert plain event dicts (imports); returns the new head id. Head must be locked."""
+    keyring = crypto.current()
+    last_id, last_hash = lock_head(session)
+    for row in rows:
+        last_id += 1
+        row["id"] = last_id
+        row["subject"] = keyring.digest(row["number"])
+        row["content_digest"] = keyring.digest(crypto.canonical_json(row["explanation"]))
+        row["prev_hash"] = last_hash
+        last_hash = row["hash"] = event_hash(last_hash, chain_fields(row))
+    if rows:
+        session.execute(ConsentEvent.__table__.insert(), rows)
+        session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(last_id=last_id, last_hash=last_hash))
+    return last_id
+
+
+def seal_legacy(session: Session) -> tuple[int, str]:
+    """Chain the events written before the chain existed (once, after migration 0003); head must be locked."""
+    keyring = crypto.current()
+    table = ConsentEvent.__table__
+    last_id, last_hash = 0, GENESIS
+    for row in _rows(session):
+        if row["hash"] is not None:
+            last_id, last_hash = row["id"], row["hash"]
+            continue
+        values = dict(row)
+        values["subject"] = keyring.digest(row["number"])
+        values["content_digest"] = keyring.digest(crypto.canonical_json(row["explanation"] or {}))
+        values["prev_hash"] = last_hash
+        values["hash"] = last_hash = event_hash(last_hash, chain_fields(values))
+        last_id = row["id"]
+        session.execute(
+            update(table).where(table.c.id == last_id).values(
+                subject=values["subject"], content_digest=values["content_digest"], prev_hash=values["prev_hash"],
+                hash=values["hash"],
+            )
+        )
+    session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(last_id=last_id, last_hash=last_hash))
+    return last_id, last_hash
+
+
+def _rows(session: Session) -> Iterator[Any]:
+    """Every event row in id order, a batch at a time (keyset pagination, bounded memory, no ORM objects)."""
+    table = ConsentEvent.__table__
+    after = 0
+    while True:
+        batch = session.execute(select(table).where(table.c.id > after).order_by(table.c.id).limit(VERIFY_BATCH)).mappings().all()
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1]["id"]
+
+
+def _content_ok(event: Any, keyring: crypto.Keyring, erased: set[str]) -> str | None:
+    """Why an event's unchained columns disagree with its chained digests, or None."""
+    if event["number"].startswith(crypto.PSEUDONYM_PREFIX):
+        if event["subject"] not in erased:
+            return "number replaced without an erasure event"
+        if event["number"] != crypto.pseudonym_of(event["subject"] or ""):
+            return "pseudonym does not match the subject hash"
+        return None
+    if keyring.digest(event["number"]) != event["subject"]:
+        return "number does not match the subject hash"
+    if keyring.digest(crypto.canonical_json(event["explanation"] or {})) != event["content_digest"]:
+        return "explanation does not match its digest"
+    return None
+
+
+def verify_chain(session: Session) -> VerifyResult:
+    """Recompute the whole chain; report the first event whose hash, link or contents do not hold."""
+    keyring = crypto.current()
+    head_id, head_hash = session.execute(select(LedgerHead.last_id, LedgerHead.last_hash)).one_or_none() or (0, GENESIS)
+    erased = set(session.scalars(select(ConsentEvent.subject).where(ConsentEvent.action == "erase")))
+    prev_hash, checked, last_id = GENESIS, 0, 0
+    for event in _rows(session):
+        broken = None
+        if event["hash"] is None:
+            broken = "event is not chained (run `flask ledger seal`)"
+        elif event["prev_hash"] != prev_hash:
+            broken = "previous hash does not match: an event before it was deleted, inserted or changed"
+        elif event_hash(prev_hash, chain_fields(event)) != event["hash"]:
+            broken = "hash does not match the event's fields: the event was changed"
+        else:
+            broken = _content_ok(event, keyring, erased)
+        if broken:
+            return VerifyResult(False, checked, event["id"], broken, head_id, head_hash)
+        prev_hash, last_id, checked = event["hash"], event["id"], checked + 1
+    if (last_id, prev_hash) != (head_id, head_hash or GENESIS):
+        return VerifyResult(
+            False, checked, last_id + 1 if last_id < head_id else last_id,
+            f"the chain ends at event {last_id} but the head says {head_id}: the newest events were deleted or changed",
+            head_id, head_hash,
+        )
+    return VerifyResult(True, checked, None, None, head_id, head_hash)

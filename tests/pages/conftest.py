@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
-from gateway import create_app
+from keywords import RulesHolder
 from storage import ConsentEvent, Database, Suppression
 from storage.feedback import LinkChoice
-from tests.conftest import API_TOKEN, KEYWORDS_FILE, TWILIO_TOKEN
+from tests.conftest import API_TOKEN, KEYWORDS_FILE
 
 SECRET = "test-secret-key-for-links-and-sessions"
 STAFF_TOKEN = "test-staff-token"
@@ -38,22 +38,11 @@ def keywords_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app(database_url: str, keywords_file: Path) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-            "API_TOKENS": (API_TOKEN,),
-            "STAFF_TOKENS": (STAFF_TOKEN,),
-            "SECRET_KEY": SECRET,
-            "KEYWORDS_FILE": str(keywords_file),
-            "KEYWORDS_CHECK_INTERVAL": 0.0,
-            "PUBLIC_BASE_URL": None,
-        }
-    )
-    yield app
-    app.extensions["gateway.database"].dispose()
+def app(app: Flask, keywords_file: Path) -> Flask:
+    """The shared app, with a SECRET_KEY, a staff token and rules read from its own copy of keywords.yaml."""
+    app.config.update(SECRET_KEY=SECRET, STAFF_TOKENS=(STAFF_TOKEN,), KEYWORDS_FILE=str(keywords_file))
+    app.extensions["gateway.rules"] = RulesHolder(keywords_file, check_interval=0.0)
+    return app
 
 
 def mint(client: FlaskClient, number: str = NUMBER, sender: str = SENDER, **fields: Any) -> TestResponse:

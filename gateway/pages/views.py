@@ -20,7 +20,7 @@ bp = Blueprint(
     static_folder="static", static_url_path="/assets",
 )
 
-DONE = ("unsubscribed", "resubscribed", "saved", "thanks")
+DONE = ("unsubscribed", "resubscribed", "saved", "thanks", "closed")
 COMMENT_MAX = 1000
 # Link scanners and previews fetch these URLs too: nothing may be cached, indexed, or leak the token.
 HEADERS = {
@@ -149,7 +149,7 @@ def resubscribe(token: str) -> Any:
     with database().begin() as session:
         link, language = _checked_post(session, token)
         made = choices.resubscribe(session, link, language, utcnow(), _grace())
-    return _to_done(token, "resubscribed" if made else "saved", language)
+    return _to_done(token, "resubscribed" if made else "closed", language)
 
 
 def _int_choice(name: str, allowed: tuple[int, ...]) -> int:

@@ -135,7 +135,9 @@ def test_resubscribe_works_within_the_grace_period_only(client: FlaskClient, dat
         session.execute(update(LinkChoice).values(created_at=utcnow() - timedelta(days=2)))
     page = client.get(f"/u/{token}/done?did=unsubscribed", headers={"Accept-Language": "en"})
     assert 'id="resubscribe"' not in page.text and "reply START" in page.text
-    _post(client, token, "resubscribe")
+    refused = _post(client, token, "resubscribe")
+    assert refused.headers["Location"].endswith("did=closed&lang=es")  # type: ignore[attr-defined]
+    assert "responde START" in client.get(refused.headers["Location"]).text  # type: ignore[attr-defined]
     assert _status(database).suppressed
     with database.begin() as session:
         actions = [e.action for e in consent.events_for(session, NUMBER)]

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: bench/ is not a package
 
 from gateway import create_app, links  # noqa: E402
-from storage import Database  # noqa: E402
+from storage import Database, crypto  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.types import utcnow  # noqa: E402
 
@@ -77,7 +77,9 @@ def main() -> None:
         rate("mint again (reuses the live link)", 1_000, mint)
         database.dispose()
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "API_TOKENS": ("bench",),
-                          "KEYWORDS_FILE": str(ROOT / "keywords.yaml")})
+                          "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
+                          # Throwaway keys for the ledger's encrypted columns (storage/crypto.py).
+                          "LEDGER_KEYS": crypto.generate_fernet_key(), "NUMBER_HASH_KEY": crypto.generate_hash_key()})
         client = app.test_client()
         page_tokens = []
         for i in range(300):

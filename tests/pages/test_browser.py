@@ -104,3 +104,47 @@ def test_a_tampered_link_gets_a_clear_page(phone: Any, live_server: str, client:
     assert response.status == 404
     assert "This link does not work" in phone.locator("h1").inner_text()
     _shot(phone, tmp_path, "error")
+
+
+CONTRAST_JS = """
+(selector) => {
+  const parse = (c) => c.match(/[\\d.]+/g).map(Number);
+  const el = document.querySelector(selector);
+  let bg = el, colour = parse(getComputedStyle(el).color);
+  while (bg && parse(getComputedStyle(bg).backgroundColor).length === 4 && parse(getComputedStyle(bg).backgroundColor)[3] === 0) {
+    bg = bg.parentElement;
+  }
+  return [colour, bg ? parse(getComputedStyle(bg).backgroundColor) : [255, 255, 255]];
+}
+"""
+
+
+def _luminance(rgb: list[float]) -> float:
+    def channel(value: float) -> float:
+        value /= 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize(
+    "path", ["/u/{token}", "/u/{token}/done?did=unsubscribed"], ids=["choices", "confirmation"]
+)
+def test_every_control_is_labelled_and_text_has_aa_contrast(
+    phone: Any, live_server: str, client: FlaskClient, path: str
+) -> None:
+    phone.goto(live_server + path.format(token=token_of(client)))
+    unlabelled = phone.evaluate(
+        "() => [...document.querySelectorAll('input:not([type=hidden]), textarea, select')]"
+        ".filter(e => e.labels.length === 0).map(e => e.outerHTML)"
+    )
+    assert unlabelled == []
+    selectors = ["h1", "p.hint", ".brand", ".languages a", "label", "button"]
+    for selector in selectors:
+        if phone.locator(selector).count() == 0:
+            continue
+        foreground, background = phone.evaluate(CONTRAST_JS, selector)
+        lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+        ratio = (lighter + 0.05) / (darker + 0.05)
+        assert ratio >= 4.5, f"{selector}: contrast {ratio:.2f} is under WCAG AA's 4.5"

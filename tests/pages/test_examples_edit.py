@@ -95,3 +95,12 @@ def test_the_file_is_replaced_atomically_and_a_refusal_writes_nothing(tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".keywords.yaml.lock")) == ["keywords.yaml"]
     assert holder.current.classify("Stoo").intent == "none", "the running server's holder reloads the edit"
     assert holder.current.version == edit.version
+
+
+def test_an_edit_that_breaks_another_example_is_refused_with_the_checks_reason() -> None:
+    # Staff once wrote that "Stoo" must opt out: protecting the word would break that example.
+    marker = "    [STOP, stop please,"
+    assert ORIGINAL.count(marker) == 1
+    text = ORIGINAL.replace(marker, "    [STOP, Stoo, stop please,")
+    with pytest.raises(EditRefused, match=r"(?s)would be refused.*'Stoo' should be opt_out but is none"):
+        add_none_example(text, "Stoo please")

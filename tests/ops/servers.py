@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import LEDGER_KEY, NUMBER_HASH_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 PG_USER = "postgres"
 
@@ -104,6 +106,9 @@ class Gunicorn:
                 "TWILIO_AUTH_TOKEN": token,
                 "API_TOKENS": "ops-api-token",
                 "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
+                # The keys the test process reads the ledger with.
+                "LEDGER_KEYS": LEDGER_KEY,
+                "NUMBER_HASH_KEY": NUMBER_HASH_KEY,
                 "WEB_CONCURRENCY": str(workers),
                 **{f"GATEWAY_{key}": value for key, value in settings.items()},
             }

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from storage import ConsentEvent, ReceivedMessage
+from storage.ledger import verify_chain
 from tests.helpers import Api, Twilio
 
 NUMBERS = 50
@@ -64,3 +65,6 @@ def test_storm_of_alternating_stop_and_start(app: Flask) -> None:
             ).all()
             assert [body for _, body in rows] == bodies(index)
             assert [action for action, _ in rows] == ["opt_out" if b == "STOP" else "opt_in" for b in bodies(index)]
+        chain = verify_chain(session)
+        assert chain.ok, chain
+        assert chain.checked >= NUMBERS * MESSAGES

@@ -78,6 +78,14 @@ def test_bad_period_is_400(client: FlaskClient) -> None:
     assert client.get("/dashboard/?days=3").status_code == 400
 
 
+def test_an_empty_period_still_draws_every_chart(client: FlaskClient) -> None:
+    sign_in(client)
+    page = client.get("/dashboard/?days=90").text
+    assert page.count('<svg class="chart"') == 4
+    assert page.count("no data in this period") == 3 and "No events yet." in page
+    assert "No fuzzy-tier matches" in client.get("/dashboard/fuzzy?days=7").text
+
+
 def test_charts_are_drawn_from_the_ledger_and_the_reasons(client: FlaskClient) -> None:
     _traffic(client)
     sign_in(client)

@@ -200,7 +200,7 @@ def prepare(backend: str, work: Path, pg_url: str) -> str:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from storage.migrate import upgrade
+    from storage.migrate import recreate, upgrade
 
     if backend == "sqlite":
         url = f"sqlite:///{work / 'gateway.db'}"
@@ -213,11 +213,8 @@ def prepare(backend: str, work: Path, pg_url: str) -> str:
             if exists.first() is None:
                 connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
         admin.dispose()
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        recreate(url)
+        return url
     upgrade(url)
     return url
 

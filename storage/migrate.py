@@ -27,3 +27,15 @@ def upgrade(url: str, revision: str = "heads") -> None:
 def downgrade(url: str, revision: str) -> None:
     """Take the database at `url` back to `revision`."""
     command.downgrade(alembic_config(url), revision)
+
+
+def recreate(url: str) -> None:
+    """Empty a PostgreSQL database's public schema and migrate it afresh: for test and benchmark databases only."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)

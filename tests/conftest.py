@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from gateway import create_app
 from storage import Base, Database, crypto
-from storage.migrate import upgrade
+from storage.migrate import recreate, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS_FILE = ROOT / "keywords.yaml"
@@ -47,12 +47,7 @@ def _postgres_migrated() -> str:
     url = postgres_url()
     if not url:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
+    recreate(url)
     return url
 
 

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install migrate bench clean
+.PHONY: run test install migrate bench bench-webhook clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: install
 
 bench: install
 	$(PY) bench/classify.py
+
+## The webhook under gunicorn against a bare Flask endpoint, SQLite then PostgreSQL (BENCH_DATABASE_URL).
+bench-webhook: install
+	$(PY) bench/webhook.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

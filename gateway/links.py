@@ -319,4 +319,13 @@ def init_app(app: Flask) -> None:
     """Link settings' defaults and the link API."""
     for key, value in LINK_DEFAULTS.items():
         app.config.setdefault(key, value)
+    topics = app.config["TOPICS"]
+    if not isinstance(topics, dict) or not all(
+        isinstance(names, list) and all(isinstance(name, str) and 0 < len(name) <= 64 for name in names)
+        for names in topics.values()
+    ):
+        raise ValueError('GATEWAY_TOPICS must be JSON like {"default": ["offers", "news"], "+18005550199": ["offers"]}')
+    labels = app.config["LINK_LABELS"]
+    if not isinstance(labels, dict) or "en" not in labels:
+        raise ValueError('GATEWAY_LINK_LABELS must be JSON like {"en": "Unsubscribe", "es": "Baja"} (with "en")')
     app.register_blueprint(bp)

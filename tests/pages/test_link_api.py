@@ -103,3 +103,29 @@ def test_preferences_of_an_untouched_number(client: FlaskClient) -> None:
         "number": NUMBER, "sender": SENDER, "suppressed": False, "paused_until": None,
         "topics_stopped": [], "frequency": "normal",
     }
+
+
+@pytest.mark.parametrize(
+    ("env", "value"),
+    [
+        ("GATEWAY_TOPICS", '["offers"]'),
+        ("GATEWAY_TOPICS", '{"default": "offers"}'),
+        ("GATEWAY_TOPICS", '{"default": [""]}'),
+        ("GATEWAY_LINK_LABELS", '{"es": "Baja"}'),
+    ],
+    ids=["topics-list", "topics-string", "topics-empty-name", "labels-without-english"],
+)
+def test_bad_link_settings_stop_the_start(monkeypatch: pytest.MonkeyPatch, env: str, value: str) -> None:
+    from gateway import create_app
+
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ValueError, match=env):
+        create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": SECRET})
+
+
+def test_topics_per_sender(app: Flask, client: FlaskClient) -> None:
+    app.config["TOPICS"] = {"default": ["offers"], SENDER: ["vip-club", "offers"]}
+    assert mint(client, topic="vip-club").status_code == 201
+    assert mint(client, sender="+18005550100", topic="vip-club").status_code == 400
+    page = client.get(f"/u/{mint(client, topic='offers').json['token']}", headers={"Accept-Language": "en"})
+    assert 'value="vip-club"' in page.text and "Offers and sales" in page.text

@@ -35,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)  # type: ignore[method-assign]
 
     # hide_parameters: SQL errors in logs must not carry message bodies or numbers.
-    app.extensions["gateway.database"] = Database(app.config["DATABASE_URL"], hide_parameters=True)
+    app.extensions["gateway.database"] = Database(app.config["DATABASE_URL"], **spool.engine_options(app.config))
     app.extensions["gateway.rules"] = RulesHolder(
         app.config["KEYWORDS_FILE"], check_interval=float(app.config["KEYWORDS_CHECK_INTERVAL"])
     )

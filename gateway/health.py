@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify
@@ -43,12 +44,13 @@ def readyz() -> Any:
 def _unavailable(error: Exception) -> Response:
     # The spool covers the webhook; anything else that needs the database says so and is retried.
     log.warning("database unavailable: %s", type(error).__name__)
-    return Response("503 Service Unavailable: the database is unreachable, retry later\n", 503,
+    return Response("503 Service Unavailable: storage is unreachable, retry later\n", 503,
                     mimetype="text/plain", headers={"Retry-After": "5"})
 
 
 def init_app(app: Flask) -> None:
     """Serve the probes and answer 503 (not 500) when the database cannot be reached."""
     app.register_blueprint(bp)
-    for error in DATABASE_DOWN:
+    for error in (*DATABASE_DOWN, sqlite3.Error):
+        # sqlite3.Error: the spool itself could not be written (disk full): the provider must retry.
         app.register_error_handler(error, _unavailable)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,7 @@ class InboundSpool:
         self.database = database
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
+        self._closing = threading.Event()
         self.replay_failures = 0
 
     def caught_up(self) -> bool:
@@ -137,14 +138,20 @@ class InboundSpool:
 
     def _replay_until_empty(self) -> None:
         delay = BACKOFF_START
-        while True:
+        while not self._closing.is_set():
             try:
                 if self.replay().pending == 0:
                     return
             except Exception:  # noqa: BLE001 - the thread must outlive a broken spool file; say so and retry
                 log.exception("spool replay thread error")
-            time.sleep(delay)
+            self._closing.wait(delay)
             delay = min(delay * 2, BACKOFF_MAX)
+
+    def close(self) -> None:
+        """Stop the background replay (what waits stays in the spool for the next start)."""
+        self._closing.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
 
 
 spool_cli = AppGroup("spool", help="The local spool of messages received while the database was down.")
@@ -173,6 +180,16 @@ def spool_replay() -> None:
     click.echo(f"applied {result.applied}, already applied {result.duplicates}, pending {result.pending}")
     if result.pending:
         raise click.ClickException(f"{result.pending} messages still wait: {result.error}")
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Engine settings for the spool's sake: notice a dead database fast, and log no SQL parameters."""
+    options: dict[str, Any] = {"hide_parameters": True}
+    if str(config["DATABASE_URL"]).startswith("postgresql"):
+        # A database that does not answer must hand the message to the spool well within the
+        # provider's 15-second webhook timeout (GATEWAY_DB_CONNECT_TIMEOUT seconds).
+        options["connect_args"] = {"connect_timeout": int(config.get("DB_CONNECT_TIMEOUT", 3))}
+    return options
 
 
 def init_app(app: Flask, database: Database) -> InboundSpool:

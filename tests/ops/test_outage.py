@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -144,6 +145,7 @@ def test_spool_commands_show_and_replay_what_waits(private_pg: PrivateCluster, p
     finally:
         if not _answers(private_pg):
             private_pg.start()
+        app.extensions["gateway.spool"].close()
         database.dispose()
 
 
@@ -157,3 +159,25 @@ def _answers(cluster: PrivateCluster) -> bool:
         return False
     finally:
         database.dispose()
+
+
+def test_a_database_that_hangs_hands_over_to_the_spool(tmp_path: Path) -> None:
+    # A port that completes TCP handshakes but never speaks: a database behind a network partition.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/gateway"
+        app = create_app(
+            {
+                "TESTING": True, "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": ("ops-api-token",),
+                "KEYWORDS_FILE": str(KEYWORDS_FILE), "PUBLIC_BASE_URL": None, "SPOOL_PATH": str(tmp_path / "spool.db"),
+                "DB_CONNECT_TIMEOUT": 2,
+            }
+        )
+        form = simulator.inbound_form("STOP", number(1), SENDER)
+        signature = simulator.sign("http://localhost" + PATH, form, TOKEN)
+        response = app.test_client().post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200 and b"<Message>" in response.data
+        assert app.extensions["gateway.spool"].spool.depth() == 1
+        app.extensions["gateway.spool"].close()
+        app.extensions["gateway.database"].dispose()

@@ -119,7 +119,13 @@ def done(token: str) -> Any:
     with database().begin() as session:
         link = _load(session, token)
         context = _context(session, link)
-    return render_template("pages/done.html", did=did if did in DONE else "saved", **context)
+    state = context["state"]
+    # The query only says what was just done; never claim what the ledger no longer shows (an old tab, a crafted URL).
+    if did not in DONE or (did == "unsubscribed" and not state.unsubscribed) or (
+        did == "resubscribed" and state.unsubscribed
+    ):
+        did = "saved"
+    return render_template("pages/done.html", did=did, **context)
 
 
 def _checked_post(session: Any, token: str) -> tuple[UnsubscribeLink, str]:

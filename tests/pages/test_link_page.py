@@ -200,3 +200,9 @@ def test_without_a_secret_key_the_page_says_so(app: Flask, client: FlaskClient) 
     app.config["SECRET_KEY"] = None
     response = client.get(f"/u/{token}", headers={"Accept-Language": "en"})
     assert response.status_code == 503 and "Reply STOP" in response.text
+
+
+def test_the_confirmation_never_claims_what_the_ledger_does_not_show(client: FlaskClient) -> None:
+    token = token_of(client)
+    page = client.get(f"/u/{token}/done?did=unsubscribed", headers={"Accept-Language": "en"})
+    assert "You are unsubscribed" not in page.text and "Your choices for Acme Outlet Latino are saved" in page.text

@@ -57,7 +57,10 @@ def _verify() -> Response | None:
     if not signature:
         return _text(f"missing {SIGNATURE_HEADER} header", 403)
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-    if not RequestValidator(token).validate(_signed_url(), request.form, signature, algorithm=algorithm):
+    # While Twilio's secondary token is promoted, deliveries signed with the old one are still in flight.
+    tokens = (token, current_app.config.get("TWILIO_PREVIOUS_AUTH_TOKEN"))
+    url = _signed_url()
+    if not any(t and RequestValidator(t).validate(url, request.form, signature, algorithm=algorithm) for t in tokens):
         return _text("invalid Twilio signature", 403)
     return None
 

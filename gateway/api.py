@@ -1,9 +1,17 @@
-"""The JSON API senders call before sending: may this sender text this number?"""
+"""The JSON API senders call before sending: may this sender text this number?
+
+Routes of the compliance operations (scrub, imports, export, history, erasure) live in
+gateway/api_ops.py on the same blueprint; the OpenAPI document describing all of them is
+gateway/openapi.yaml, served at /api/v1/openapi.json.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from flask import Blueprint, current_app, jsonify, request
 
 from gateway.addresses import parse_address, parse_phone
@@ -13,6 +21,7 @@ from gateway.state import database
 from storage import consent
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+OPENAPI = Path(__file__).with_name("openapi.yaml")
 
 
 @bp.errorhandler(BadRequest)
@@ -20,14 +29,16 @@ def _bad_request(error: BadRequest) -> Any:
     return jsonify(error=str(error)), 400
 
 
-def _number(raw: str) -> str:
+def parse_number(raw: str) -> str:
+    """A number argument in E.164, or BadRequest with the reason."""
     try:
         return parse_phone(raw, current_app.config["DEFAULT_REGION"])
     except InvalidAddress as error:
         raise BadRequest(f"number {raw!r}: {error}") from None
 
 
-def _sender(raw: str | None) -> str | None:
+def parse_sender(raw: str | None) -> str | None:
+    """A sender argument (number, short code, sender id or MG... service), None when absent."""
     if raw is None or not raw.strip():
         return None
     try:
@@ -36,33 +47,27 @@ def _sender(raw: str | None) -> str | None:
         raise BadRequest(f"sender {raw!r}: {error}") from None
 
 
-def _topic(raw: str | None) -> str | None:
+def parse_topic(raw: object) -> str | None:
+    """A topic argument: at most 64 printable characters, None when absent."""
     # Topics are stored in 64 characters; control characters (NUL above all) cannot be one.
-    if not raw:
+    if raw is None or raw == "":
         return None
-    if len(raw) > 64 or not raw.isprintable():
+    if not isinstance(raw, str) or len(raw) > 64 or not raw.isprintable():
         raise BadRequest("topic: at most 64 printable characters")
     return raw
 
 
-@bp.get("/suppressions/<path:number>")
-@require_token
-def check_suppression(number: str) -> Any:
-    """Whether `sender` may text `number` about `topic`; without a sender or topic, any suppression counts."""
-    e164 = _number(number)
-    sender = _sender(request.args.get("sender"))
-    topic = _topic(request.args.get("topic"))
-    with database().begin() as session:
-        status = consent.suppression_status(session, e164, sender, topic)
+def status_json(status: consent.SuppressionStatus) -> dict[str, Any]:
+    """A suppression status as the API answers it."""
     first = status.entries[0] if status.entries else None
-    return jsonify(
-        number=status.number,
-        sender=status.sender,
-        topic=status.topic,
-        suppressed=status.suppressed,
-        since=first.since.isoformat() if first else None,
-        reason=first.source if first else None,
-        suppressions=[
+    return {
+        "number": status.number,
+        "sender": status.sender,
+        "topic": status.topic,
+        "suppressed": status.suppressed,
+        "since": first.since.isoformat() if first else None,
+        "reason": first.source if first else None,
+        "suppressions": [
             {
                 "scope": entry.scope,
                 "topic": entry.topic,
@@ -73,4 +78,32 @@ def check_suppression(number: str) -> Any:
             }
             for entry in status.entries
         ],
-    )
+    }
+
+
+@bp.get("/suppressions/<path:number>")
+@require_token
+def check_suppression(number: str) -> Any:
+    """Whether `sender` may text `number` about `topic`; without a sender or topic, any suppression counts."""
+    e164 = parse_number(number)
+    sender = parse_sender(request.args.get("sender"))
+    topic = parse_topic(request.args.get("topic"))
+    with database().begin() as session:
+        status = consent.suppression_status(session, e164, sender, topic)
+    return jsonify(status_json(status))
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document, read once."""
+    document: dict[str, Any] = yaml.safe_load(OPENAPI.read_text())
+    return document
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The API's OpenAPI 3.1 document (no token needed: it holds no data)."""
+    return jsonify(openapi_document())
+
+
+from gateway import api_ops as api_ops  # noqa: E402  (its routes join this blueprint)

@@ -1,0 +1,234 @@
+"""Compliance operations over the JSON API: staff suppressions, scrub, import, export, history, erasure."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any
+
+from flask import Response, current_app, jsonify, request, stream_with_context
+
+from gateway import api_csv
+from gateway.api import bp, parse_number, parse_sender, parse_topic, status_json
+from gateway.auth import current_owner, require_token
+from gateway.errors import BadRequest
+from gateway.state import database
+from storage import bulk, consent, erasure, evidence, ledger
+from storage.models import ALL_TOPICS, GLOBAL_SCOPE
+
+DEFAULT_BULK_MAX_BYTES = 256 * 1024 * 1024
+MAX_REASON = 200
+EXPORT_COLUMNS = ("number", "sender", "topic", "until", "source", "since")
+
+
+def _bulk_body() -> None:
+    """Bulk endpoints take large bodies (GATEWAY_BULK_MAX_CONTENT_LENGTH, 256 MB by default)."""
+    request.max_content_length = int(current_app.config.get("BULK_MAX_CONTENT_LENGTH", DEFAULT_BULK_MAX_BYTES))
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("expected a JSON object body")
+    return body
+
+
+def _reason(raw: object) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise BadRequest("reason: required, a short text saying why")
+    if len(raw) > MAX_REASON or not raw.isprintable():
+        raise BadRequest(f"reason: at most {MAX_REASON} printable characters")
+    return raw.strip()
+
+
+def _scope(raw: object) -> str:
+    """A sender scope from a body or query; '*' (every sender) when none is given."""
+    if raw is None or raw == "":
+        return GLOBAL_SCOPE
+    if not isinstance(raw, str):
+        raise BadRequest("sender: expected a string")
+    if raw.strip() == GLOBAL_SCOPE:
+        return GLOBAL_SCOPE
+    return parse_sender(raw) or GLOBAL_SCOPE
+
+
+def _until(raw: object) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise BadRequest("until: an ISO 8601 time with its offset, e.g. 2026-12-24T00:00:00+00:00") from None
+    if value.tzinfo is None:
+        raise BadRequest("until: give the time zone offset")
+    return value
+
+
+@bp.post("/suppressions")
+@require_token
+def suppress() -> Any:
+    """Staff suppress a number for a sender (or every sender) and topic, optionally until a time."""
+    body = _json_body()
+    number = parse_number(str(body.get("number") or ""))
+    scope, topic = _scope(body.get("sender")), parse_topic(body.get("topic")) or ALL_TOPICS
+    until, reason = _until(body.get("until")), _reason(body.get("reason"))
+    change = consent.ConsentChange(
+        number=number, scopes=(scope,), action="pause" if until else "opt_out", topic=topic, until=until,
+        source="staff", actor=current_owner(), explanation={"reason": reason},
+    )
+    with database().begin() as session:
+        [event] = consent.apply_change(session, change)
+        status = consent.suppression_status(session, number, None if scope == GLOBAL_SCOPE else scope, None)
+    return jsonify(event_id=event.id, changed=event.changed, **status_json(status)), 201 if event.changed else 200
+
+
+@bp.delete("/suppressions/<path:number>")
+@require_token
+def unsuppress(number: str) -> Any:
+    """Staff lift a number's suppressions for a sender (and a STOPALL) and topic; `reason` is required."""
+    e164 = parse_number(number)
+    scope = _scope(request.args.get("sender"))
+    topic = parse_topic(request.args.get("topic")) or ALL_TOPICS
+    reason = _reason(request.args.get("reason"))
+    change = consent.ConsentChange(
+        number=e164, scopes=(scope,), action="opt_in", topic=topic, source="staff", actor=current_owner(),
+        explanation={"reason": reason},
+    )
+    with database().begin() as session:
+        events = consent.apply_change(session, change)
+        status = consent.suppression_status(session, e164, None if scope == GLOBAL_SCOPE else scope, None)
+    return jsonify(event_ids=[event.id for event in events], lifted=sum(event.changed for event in events), **status_json(status))
+
+
+def _upload() -> IO[bytes]:
+    """The CSV file of a multipart upload (field `file`), or the raw body."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise BadRequest("multipart upload without a `file` field")
+        return upload.stream  # type: ignore[return-value]
+    return request.stream  # type: ignore[return-value]
+
+
+@bp.post("/scrub")
+@require_token
+def scrub() -> Any:
+    """Split a list of numbers into allowed, suppressed and invalid for a sender and topic."""
+    _bulk_body()
+    region = current_app.config["DEFAULT_REGION"]
+    if request.mimetype == "application/json":
+        body = _json_body()
+        values = body.get("numbers")
+        if not isinstance(values, list):
+            raise BadRequest("numbers: expected a JSON array of strings")
+        sender, topic = body.get("sender"), body.get("topic")
+        numbers, invalid = api_csv.number_list(values, region)
+    else:
+        sender, topic = request.args.get("sender"), request.args.get("topic")
+        try:
+            numbers, invalid = api_csv.number_csv(_upload(), region)
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise BadRequest(f"not a UTF-8 CSV file: {error}") from None
+    scope = parse_sender(sender) if isinstance(sender, str) else None
+    topic = parse_topic(topic) if isinstance(topic, str) else None
+    with database().begin() as session:
+        suppressed = bulk.scrub(session, numbers, scope, topic)
+    seen: set[str] = set()
+    allowed = [n for n in numbers if n not in suppressed and not (n in seen or seen.add(n))]  # type: ignore[func-returns-value]
+    return jsonify(
+        sender=scope, topic=topic,
+        counts={"allowed": len(allowed), "suppressed": len(suppressed), "invalid": len(invalid)},
+        allowed=allowed, suppressed=sorted(suppressed), invalid=[error.as_dict() for error in invalid],
+    )
+
+
+@bp.post("/imports")
+@require_token
+def import_csv() -> Any:
+    """Import a CSV suppression list (ours, another system's, a provider's opt-out export): all or nothing."""
+    _bulk_body()
+    region = current_app.config["DEFAULT_REGION"]
+    sender = request.args.get("sender")
+    default_scope = _scope(sender) if sender else None
+    topic = parse_topic(request.args.get("topic")) or ALL_TOPICS
+    source = request.args.get("source") or "import"
+    if source not in {"import", "provider_export"}:
+        raise BadRequest("source: import or provider_export")
+    note = request.args.get("note")
+    if note is not None and (len(note) > 64 or not note.isprintable()):
+        raise BadRequest("note: at most 64 printable characters")
+    try:
+        rows = api_csv.import_rows(_upload(), region, default_scope, topic)
+    except api_csv.RowsRejected as rejected:
+        return jsonify(error=str(rejected), bad_rows=rejected.total, errors=[e.as_dict() for e in rejected.errors]), 400
+    if not rows:
+        raise BadRequest("the file has no rows")
+    with database().begin() as session:
+        result = bulk.import_suppressions(session, rows, actor=current_owner(), source=source, note=note)
+    return jsonify(
+        batch=result.batch, rows=result.rows, added=result.added, already=result.already, repeated=result.repeated,
+        made_permanent=result.rows - result.repeated - result.added - result.already,
+        first_event_id=result.first_event_id, last_event_id=result.last_event_id,
+    ), 201
+
+
+@bp.get("/export/suppressions.csv")
+@require_token
+def export_csv() -> Any:
+    """Stream the active suppression list as CSV (number, sender, topic, until, source, since)."""
+    sender = request.args.get("sender")
+    scope = parse_sender(sender) if sender else None
+    topic = parse_topic(request.args.get("topic"))
+    db = database()
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        with db.begin() as session:
+            for count, (number, row_scope, row_topic, until, source, since) in enumerate(bulk.export(session, scope, topic), 1):
+                writer.writerow((number, row_scope, row_topic, until.isoformat() if until else "", source, since.isoformat()))
+                if count % 1000 == 0:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(lines()), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="suppressions.csv"'})
+
+
+@bp.get("/history/<path:number>")
+@require_token
+def history(number: str) -> Any:
+    """The full consent history of a number for an audit: JSON, or text with ?format=text."""
+    e164 = parse_number(number)
+    with database().begin() as session:
+        record = evidence.history(session, e164)
+    if request.args.get("format") == "text":
+        return Response(evidence.as_text(record), mimetype="text/plain")
+    return jsonify(record)
+
+
+@bp.post("/erasures")
+@require_token
+def erase() -> Any:
+    """Erase a person's data on request: messages and number gone, number still blocked by its keyed hash."""
+    body = _json_body()
+    number = parse_number(str(body.get("number") or ""))
+    reason = _reason(body.get("reason"))
+    with database().begin() as session:
+        report = erasure.erase(session, number, actor=current_owner(), reason=reason)
+    return jsonify(subject=report.subject, event_id=report.event_id, rows=report.rows, suppressed=True)
+
+
+@bp.get("/ledger/verify")
+@require_token
+def verify() -> Any:
+    """Recompute the ledger's hash chain; `ok` false names the first broken event."""
+    with database().begin() as session:
+        result = ledger.verify_chain(session)
+    return jsonify(ok=result.ok, checked=result.checked, first_broken_id=result.first_broken_id, reason=result.reason,
+                   head_id=result.head_id, head_hash=result.head_hash)

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base
+from storage import ledger
+from storage.consent import lock_subject
+from storage.models import ALL_TOPICS, Base, ConsentEvent
 from storage.types import UTCDateTime, utcnow
 
 
@@ -140,6 +142,17 @@ def set_reason(session: Session, link: UnsubscribeLink, reason: str | None, comm
     row.reason, row.comment, row.language, row.created_at = reason, comment, language, utcnow()
     session.flush()
     return row
+
+
+def append_note(session: Session, link: UnsubscribeLink, action: str, changed: bool, language: str | None,
+                explanation: dict[str, Any]) -> ConsentEvent:
+    """A ledger event for a link-page choice that lifts or adds no suppression (a frequency, a reason)."""
+    lock_subject(session, link.number)
+    event = ConsentEvent(
+        number=link.number, sender_scope=link.sender_scope, topic=ALL_TOPICS, action=action, until=None,
+        source="link_page", changed=changed, language=language, explanation=explanation,
+    )
+    return ledger.append(session, [event])[0]
 
 
 def current_frequency(session: Session, number: str, sender: str) -> str | None:

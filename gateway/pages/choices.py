@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from storage import consent, feedback
 from storage.consent import ConsentChange
 from storage.feedback import LinkChoice, UnsubscribeLink
-from storage.models import ALL_TOPICS
+from storage.models import ALL_TOPICS, ConsentEvent
 
 SOURCE = "link_page"
 PAUSE_DAYS = (7, 30, 90)
@@ -62,6 +62,10 @@ def state(session: Session, link: UnsubscribeLink, now: datetime, grace: timedel
     )
 
 
+def _explanation(link: UnsubscribeLink, language: str, **extra: object) -> dict[str, object]:
+    return {"via": "unsubscribe_link", "link": link.token, "link_topic": link.topic, "language": language, **extra}
+
+
 def _change(link: UnsubscribeLink, action: str, language: str, topic: str = ALL_TOPICS,
             until: datetime | None = None, **extra: object) -> ConsentChange:
     return ConsentChange(
@@ -71,8 +75,7 @@ def _change(link: UnsubscribeLink, action: str, language: str, topic: str = ALL_
         topic=topic,
         until=until,
         source=SOURCE,
-        explanation={"via": "unsubscribe_link", "link": link.token, "link_topic": link.topic,
-                     "language": language, **extra},
+        explanation=_explanation(link, language, **extra),
     )
 
 
@@ -107,7 +110,7 @@ def save_preferences(session: Session, link: UnsubscribeLink, prefs: Preferences
     if before.resubscribe_until is None:
         restored = []
     extra = {"choice": "preferences", "frequency": prefs.frequency}
-    events = []
+    events: list[ConsentEvent] = []
     for topic in dropped:
         events += consent.apply_change(session, _change(link, "opt_out", language, topic=topic, **extra))
     for topic in restored:
@@ -115,8 +118,20 @@ def save_preferences(session: Session, link: UnsubscribeLink, prefs: Preferences
     if prefs.pause_days:
         until = now + timedelta(days=prefs.pause_days)
         events += consent.apply_change(session, _change(link, "pause", language, until=until, **extra))
+    if prefs.frequency != before.frequency:
+        # Fewer texts is a change of consent too, though no suppression row says so: the ledger does.
+        note = _explanation(link, language, **extra, was=before.frequency)
+        events.append(feedback.append_note(session, link, "frequency", True, language, note))
     return _record(
         session, link, "preferences", language, [event.id for event in events],
         topics_dropped=dropped, topics_restored=restored, pause_days=prefs.pause_days or None,
         frequency=prefs.frequency,
     )
+
+
+def give_reason(session: Session, link: UnsubscribeLink, reason: str | None, comment: str | None, language: str) -> LinkChoice:
+    """The optional why: one answer per link in link_choices, and every answer in the ledger."""
+    row = feedback.set_reason(session, link, reason, comment, language)
+    note = _explanation(link, language, reason=reason, comment=comment)
+    feedback.append_note(session, link, "reason", False, language, note)
+    return row

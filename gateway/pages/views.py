@@ -11,7 +11,6 @@ from werkzeug.wrappers import Response
 from gateway import links
 from gateway.pages import choices, csrf, i18n
 from gateway.state import database, rules
-from storage import feedback
 from storage.feedback import UnsubscribeLink
 from storage.types import utcnow
 
@@ -191,5 +190,5 @@ def reason(token: str) -> Any:
         if chosen is not None and chosen not in {r.id for r in rules().reasons}:
             raise PageError("choice", f"reason={chosen[:40]}")
         comment = (request.form.get("comment") or "").strip()[:COMMENT_MAX] or None
-        feedback.set_reason(session, link, chosen, comment, language)
+        choices.give_reason(session, link, chosen, comment, language)
     return _to_done(token, "thanks", language)

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from storage import Database, consent
+from storage import Database, consent, ledger
 from storage.feedback import LinkChoice
 from storage.types import utcnow
 from tests.helpers import Api
@@ -158,7 +158,10 @@ def test_topics_pause_and_frequency(client: FlaskClient, database: Database) -> 
     assert prefs["suppressed"] is False and prefs["paused_until"]
     with database.begin() as session:
         events = consent.events_for(session, NUMBER)
-    assert sorted((e.action, e.topic) for e in events) == [("opt_out", "events"), ("opt_out", "offers"), ("pause", "*")]
+    assert sorted((e.action, e.topic) for e in events) == [
+        ("frequency", "*"), ("opt_out", "events"), ("opt_out", "offers"), ("pause", "*")
+    ]
+    assert next(e for e in events if e.action == "frequency").explanation["was"] == "normal"
     assert all(e.explanation["frequency"] == "weekly" for e in events)
 
 
@@ -193,6 +196,11 @@ def test_the_reason_comes_from_keywords_yaml_and_one_per_link(client: FlaskClien
     with database.begin() as session:
         rows = session.scalars(select(LinkChoice).where(LinkChoice.choice == "reason")).all()
     assert [(r.reason, r.comment) for r in rows] == [("lost_interest", None)]
+    with database.begin() as session:
+        notes = [e for e in consent.events_for(session, NUMBER) if e.action == "reason"]
+    assert [(e.explanation["reason"], e.explanation["comment"], e.changed) for e in notes] == [
+        ("too_frequent", "three a day", False), ("lost_interest", None, False)
+    ]
 
 
 def test_without_a_secret_key_the_page_says_so(app: Flask, client: FlaskClient) -> None:
@@ -206,3 +214,19 @@ def test_the_confirmation_never_claims_what_the_ledger_does_not_show(client: Fla
     token = token_of(client)
     page = client.get(f"/u/{token}/done?did=unsubscribed", headers={"Accept-Language": "en"})
     assert "You are unsubscribed" not in page.text and "Your choices for Acme Outlet Latino are saved" in page.text
+
+
+def test_only_a_new_frequency_reaches_the_ledger(client: FlaskClient, database: Database) -> None:
+    token = token_of(client)
+    _post(client, token, "preferences", keep=["offers", "news", "events"], frequency="normal")
+    _post(client, token, "preferences", keep=["offers", "news", "events"], frequency="monthly")
+    _post(client, token, "preferences", keep=["offers", "news", "events"], frequency="monthly")
+    with database.begin() as session:
+        events = consent.events_for(session, NUMBER)
+    assert [(e.action, e.source, e.explanation["frequency"]) for e in events] == [("frequency", "link_page", "monthly")]
+    assert not _status(database).suppressed
+    _post(client, token, "unsubscribe")
+    _post(client, token, "reason", reason="other", comment="chained like every event")
+    with database.begin() as session:
+        verified = ledger.verify_chain(session)
+    assert verified.ok and verified.checked == 3, verified

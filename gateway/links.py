@@ -36,9 +36,9 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.addresses import parse_address, parse_phone
+from gateway.api import parse_number, parse_sender
 from gateway.auth import require_token
-from gateway.errors import BadRequest, InvalidAddress
+from gateway.errors import BadRequest
 from gateway.state import database
 from keywords.sms import Encoding, measure
 from storage import consent, feedback
@@ -239,19 +239,11 @@ def _field(data: dict[str, Any], name: str, required: bool = True) -> str | None
     return value.strip() if name != "message" else value
 
 
-def _number(raw: str) -> str:
-    try:
-        return parse_phone(raw, current_app.config["DEFAULT_REGION"])
-    except InvalidAddress as error:
-        raise BadRequest(f"number {raw!r}: {error}") from None
-
-
 def _subject(number_raw: str, sender_raw: str) -> tuple[str, str]:
-    try:
-        sender = parse_address(sender_raw, current_app.config["DEFAULT_REGION"]).value
-    except InvalidAddress as error:
-        raise BadRequest(f"sender {sender_raw!r}: {error}") from None
-    return _number(number_raw), sender
+    sender = parse_sender(sender_raw)
+    if sender is None:
+        raise BadRequest("'sender' is required")
+    return parse_number(number_raw), sender
 
 
 @bp.post("/links")
@@ -286,7 +278,7 @@ def mint_link() -> Any:
 @require_token
 def revoke_links(number: str) -> Any:
     """Revoke every live unsubscribe link of a number (for example when the number changes hands)."""
-    e164 = _number(number)
+    e164 = parse_number(number)
     with database().begin() as session:
         count = feedback.revoke_links(session, e164)
     return jsonify(number=e164, revoked=count)

@@ -44,6 +44,8 @@ def test_the_page_names_the_brand_and_is_never_cached(client: FlaskClient) -> No
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "noindex" in response.headers["X-Robots-Tag"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "Set-Cookie" not in response.headers, "the recipient's page keeps no session"
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ class Keyring:
 
     def digest(self, data: str) -> str:
         """HMAC-SHA256 hex of `data`: stands for a number or a text without revealing it."""
-        return hmac.new(self.hash_key, data.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self.hash_key, data.encode(), "sha256").hex()
 
     def pseudonym(self, number: str) -> str:
         """What an erased number's columns hold instead of it."""

@@ -26,7 +26,7 @@ def history(session: Session, number: str, now: datetime | None = None) -> dict[
     rows = session.execute(
         select(ConsentEvent, ReceivedMessage)
         .outerjoin(ReceivedMessage, ReceivedMessage.id == ConsentEvent.inbound_message_id)
-        .where(ConsentEvent.number.in_(identities(number)) | (ConsentEvent.subject == subject))
+        .where(ConsentEvent.number.in_(identities(number)))
         .order_by(ConsentEvent.id)
     ).all()
     events = [_event(event, message) for event, message in rows]

@@ -87,8 +87,18 @@ def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def hash_values(prev_hash: str, values: list[Any]) -> str:
-    """`event_hash` on values already in `_FIELD_NAMES` order (the bulk import's fast path)."""
-    return hashlib.sha256((prev_hash + "\n" + _ENCODER.encode(values)).encode()).hexdigest()
+    """`event_hash` on values already in `_FIELD_NAMES` order."""
+    return hash_text(prev_hash, _ENCODER.encode(values))
+
+
+def hash_text(prev_hash: str, encoded: str) -> str:
+    """The chain hash of an event whose field list is already JSON-encoded (the bulk import's fast path)."""
+    return hashlib.sha256((prev_hash + "\n" + encoded).encode()).hexdigest()
+
+
+def encode_value(value: Any) -> str:
+    """One field value as the chain encodes it."""
+    return _ENCODER.encode(value)
 
 
 def _seal(event: ConsentEvent, event_id: int, prev_hash: str, keyring: crypto.Keyring) -> str:

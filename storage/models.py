@@ -96,7 +96,7 @@ class ConsentEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The hash chain (storage/ledger.py), over values that survive erasure: the number's keyed hash
     # and a keyed digest of the explanation; NULL only on events written before the chain existed.
-    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(64))
     content_digest: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))

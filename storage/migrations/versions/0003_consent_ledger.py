@@ -26,7 +26,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
         # Encrypted text from now on; the JSON written before reads back as it is until re-encrypted.
         batch.alter_column("explanation", type_=sa.Text(), existing_nullable=False, postgresql_using="explanation::text")
-        batch.create_index("ix_consent_events_subject", ["subject"])
     with op.batch_alter_table("inbound_messages") as batch:
         batch.alter_column("decision", type_=sa.Text(), existing_nullable=False, postgresql_using="decision::text")
     op.create_table(
@@ -65,7 +64,6 @@ def downgrade() -> None:
     with op.batch_alter_table("inbound_messages") as batch:
         batch.alter_column("decision", type_=sa.JSON(), existing_nullable=False, postgresql_using="decision::json")
     with op.batch_alter_table("consent_events") as batch:
-        batch.drop_index("ix_consent_events_subject")
         batch.alter_column("explanation", type_=sa.JSON(), existing_nullable=False, postgresql_using="explanation::json")
         batch.drop_column("hash")
         batch.drop_column("prev_hash")

@@ -1,0 +1,131 @@
+"""Benchmark the suppression list: CSV import, campaign scrub and single checks, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/suppression.py                 # 1,000,000 rows, SQLite and PostgreSQL
+    .venv/bin/python bench/suppression.py --rows 100000 --backends sqlite
+
+Uses its own databases only: a temporary SQLite file, and the PostgreSQL database BENCH_DATABASE_URL
+(default postgresql+psycopg://postgres@127.0.0.1:5432/bench_h4, emptied and migrated afresh; create
+it once with `psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE bench_h4' postgres`). Prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere: bench/ is not a package
+
+from gateway import api_csv  # noqa: E402
+from storage import Database, crypto  # noqa: E402
+from storage.bulk import import_suppressions, scrub  # noqa: E402
+from storage.consent import suppression_status  # noqa: E402
+from storage.migrate import recreate, upgrade  # noqa: E402
+
+SENDER = "+18005550199"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_h4"
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def numbers(count: int, offset: int) -> list[str]:
+    """Distinct NANP numbers: +1 415..., +1 628..., as many as asked."""
+    return [f"+1{2000000000 + offset + i * 3}" for i in range(count)]
+
+
+def csv_bytes(values: list[str]) -> bytes:
+    return ("number\n" + "\n".join(values) + "\n").encode()
+
+
+def run(label: str, url: str, rows: int, checks: int, deadline: float) -> None:
+    print(f"\n[{label}] {rows:,} rows")
+    database = Database(url)
+    listed = numbers(rows, 0)
+    # Half the campaign is on the suppression list, half is not.
+    campaign = numbers(rows // 2, 0)[::1] + numbers(rows - rows // 2, 3 * rows + 1)
+    random.Random(7).shuffle(campaign)
+
+    data = csv_bytes(listed)
+    started = time.perf_counter()
+    parsed = api_csv.import_rows(io.BytesIO(data), "US", SENDER, "*")
+    parsing = time.perf_counter() - started
+    with database.begin() as session:
+        result = import_suppressions(session, parsed, actor="bench")
+    total = time.perf_counter() - started
+    print(f"  import CSV        {total:7.2f} s  ({parsing:.2f} s reading and checking the CSV, "
+          f"{total - parsing:.2f} s writing {result.added:,} suppressions and ledger events; {rows / total:,.0f} rows/s)")
+
+    if time.perf_counter() > deadline:
+        print("  (time limit reached: scrub and checks skipped)")
+        return
+    started = time.perf_counter()
+    valid, invalid = api_csv.number_list(campaign, "US")  # type: ignore[arg-type]
+    normalising = time.perf_counter() - started
+    with database.begin() as session:
+        suppressed = scrub(session, valid, SENDER, None)
+    total = time.perf_counter() - started
+    assert len(suppressed) == rows // 2 and not invalid, (len(suppressed), len(invalid))
+    print(f"  scrub             {total:7.2f} s  ({normalising:.2f} s checking numbers, {total - normalising:.2f} s in the "
+          f"database; {len(suppressed):,} suppressed of {len(valid):,})")
+
+    rng = random.Random(11)
+    probes = [rng.choice(listed) if i % 2 else f"+1{3900000000 + i}" for i in range(checks)]
+    timings = []
+    for number in probes:
+        if time.perf_counter() > deadline:
+            break
+        began = time.perf_counter()
+        with database.begin() as session:
+            suppression_status(session, number, SENDER, None)
+        timings.append(time.perf_counter() - began)
+    timings.sort()
+    p50 = statistics.median(timings) * 1000
+    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))] * 1000
+    print(f"  single check      p50 {p50:.3f} ms  p99 {p99:.3f} ms  ({len(timings):,} checks, one transaction each)")
+    database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--checks", type=int, default=5_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--time-limit", type=float, default=900.0, help="seconds; later steps are skipped after it")
+    args = parser.parse_args()
+    crypto.install(crypto.Keyring.from_strings(crypto.generate_fernet_key(), crypto.generate_hash_key()))
+    deadline = time.perf_counter() + args.time_limit
+    print(f"bench/suppression.py on {machine()}")
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory(prefix="bench-suppression-") as directory:
+                url = f"sqlite:///{directory}/bench.db"
+                upgrade(url)
+                run("SQLite (WAL, file in a temporary directory)", url, args.rows, args.checks, deadline)
+        elif backend == "postgresql":
+            url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
+            recreate(url)
+            run(f"PostgreSQL ({url.rsplit('@', 1)[-1]})", url, args.rows, args.checks, deadline)
+        else:
+            parser.error(f"unknown backend {backend!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Bulk suppression work on both backends: import chains every row, scrub and export see what checks see."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from gateway import api_csv
+from gateway.addresses import parse_phone
+from storage import GLOBAL_SCOPE, Database
+from storage.bulk import ImportRow, export, import_suppressions, scrub
+from storage.consent import ConsentChange, apply_change, suppression_status
+from storage.erasure import erase
+from storage.ledger import verify_chain
+
+SENDER = "+18005550199"
+OTHER = "+18005550111"
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"+1415555{start + i:04d}" for i in range(count)]
+
+
+def change(database: Database, number: str, action: str, scope: str = SENDER, topic: str = "*", until: datetime | None = None) -> None:
+    with database.begin() as session:
+        apply_change(session, ConsentChange(number=number, scopes=(scope,), action=action, source="keyword", topic=topic, until=until))  # type: ignore[arg-type]
+
+
+def test_an_import_chains_one_event_per_row_between_ordinary_changes(database: Database) -> None:
+    change(database, "+14155559999", "opt_out")
+    rows = [ImportRow(line + 2, number, SENDER, "promos" if line % 3 == 0 else "*") for line, number in enumerate(numbers(300))]
+    rows.append(ImportRow(400, numbers(1)[0], SENDER, "promos"))  # a repeat of line 2
+    with database.begin() as session:
+        result = import_suppressions(session, rows, actor="ops", note="crm \"export\" \\ v2")
+    change(database, "+14155559998", "opt_out")
+    assert (result.rows, result.added, result.already, result.repeated) == (301, 300, 0, 1)
+    assert (result.first_event_id, result.last_event_id) == (2, 301)
+    with database.begin() as session:
+        verified = verify_chain(session)
+        assert (verified.ok, verified.checked) == (True, 302), verified.reason
+        assert suppression_status(session, numbers(1)[0], SENDER, "promos").suppressed
+        assert not suppression_status(session, numbers(1)[0], SENDER, "orders").suppressed
+        assert suppression_status(session, numbers(2)[1], SENDER, "orders").suppressed
+
+
+def test_an_import_makes_a_pause_permanent_and_leaves_opt_outs_alone(database: Database) -> None:
+    paused, stopped, fresh = numbers(3)
+    change(database, paused, "pause", until=datetime.now(timezone.utc) + timedelta(days=3))
+    change(database, stopped, "opt_out")
+    with database.begin() as session:
+        result = import_suppressions(session, [ImportRow(2, paused, SENDER), ImportRow(3, stopped, SENDER), ImportRow(4, fresh, SENDER)], actor="ops")
+    assert (result.added, result.already) == (1, 1)
+    later = datetime.now(timezone.utc) + timedelta(days=30)
+    with database.begin() as session:
+        assert all(suppression_status(session, n, SENDER, now=later).suppressed for n in (paused, stopped, fresh))
+        assert verify_chain(session).ok
+
+
+def test_scrub_matches_single_checks(database: Database) -> None:
+    listed = numbers(40)
+    now = datetime.now(timezone.utc)
+    for index, number in enumerate(listed):
+        kind = index % 5
+        if kind == 0:
+            change(database, number, "opt_out")
+        elif kind == 1:
+            change(database, number, "opt_out", scope=GLOBAL_SCOPE)
+        elif kind == 2:
+            change(database, number, "opt_out", topic="promos")
+        elif kind == 3:
+            change(database, number, "pause", until=now - timedelta(minutes=1) if index % 2 else now + timedelta(days=1))
+        else:
+            change(database, number, "opt_out", scope=OTHER)
+    campaign = listed + numbers(10, 100)
+    for topic in (None, "promos", "orders"):
+        with database.begin() as session:
+            got = scrub(session, campaign, SENDER, topic)
+            expected = {n for n in campaign if suppression_status(session, n, SENDER, topic).suppressed}
+        assert got == expected and got, topic
+
+
+def test_scrub_and_check_find_an_erased_number_export_leaves_it_out(database: Database) -> None:
+    person, other = numbers(2)
+    change(database, person, "opt_out")
+    change(database, other, "opt_out")
+    with database.begin() as session:
+        erase(session, person, actor="dpo", reason="request")
+    with database.begin() as session:
+        assert scrub(session, [person, other, numbers(1, 50)[0]], OTHER, None) == {person}
+        assert suppression_status(session, person, OTHER).suppressed
+        assert [row[0] for row in export(session)] == [other]
+
+
+def test_the_north_american_fast_path_agrees_with_phonenumbers() -> None:
+    rng = random.Random(2026)
+    samples = ["+1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(3000)]
+    for sample in samples:
+        assert api_csv.normalise(sample, "US") == parse_phone(sample, "US")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(" +14155550100 ", "+14155550100"), ("(415) 555-0100", "+14155550100"), ("0044 20 7946 0958", "+442079460958")],
+    ids=["padded", "national", "00-prefix"],
+)
+def test_numbers_outside_the_fast_path_go_through_phonenumbers(raw: str, expected: str) -> None:
+    assert api_csv.normalise(raw, "US") == expected

@@ -7,6 +7,7 @@ Provider adapters call `handle_inbound` with a decoded, verified message and tur
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
@@ -18,6 +19,7 @@ from keywords import Decision, Rules
 from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
 from storage import consent
 from storage.limits import ReplyPolicy, take_reply
+from storage.types import utcnow
 
 if TYPE_CHECKING:
     from gateway.spool import InboundSpool
@@ -29,6 +31,23 @@ DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 CONSENT_ACTIONS = {"opt_out": "opt_out", "opt_in": "opt_in"}
 """Intents that change consent, and the ledger action each one records."""
+DOUBLE_OPT_IN_ACTIONS = ("join", "confirm")
+"""Keyword-file actions of double opt-in: JOIN asks for a YES within the window, YES confirms."""
+DOUBLE_OPT_IN_WINDOW = timedelta(hours=24)
+
+
+def consent_action(decision: Decision) -> str | None:
+    """The ledger action a decision asks for: JOIN and YES by their keyword action, others by intent."""
+    action = getattr(decision, "action", None)  # Decision.action: the keyword file's intent that matched
+    return action if action in DOUBLE_OPT_IN_ACTIONS else CONSENT_ACTIONS.get(decision.intent)
+
+
+def reply_for(rules: Rules, decision: Decision, scope: str) -> str | None:
+    """The reply text: the double opt-in kinds by action, everything else by intent."""
+    action = consent_action(decision)
+    if action in DOUBLE_OPT_IN_ACTIONS:
+        return rules.reply(action, decision.language, scope)
+    return rules.reply_for(decision, scope)
 
 
 def handle_inbound(
@@ -37,17 +56,18 @@ def handle_inbound(
     database: Database,
     spool: InboundSpool | None = None,
     limits: ReplyPolicy | None = None,
+    opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW,
 ) -> Outcome:
     """Decide, record and answer one inbound message; a retried delivery gets the first answer again."""
     decision = rules.classify(message.body)
     observe_decision(decision.intent, decision.tier)
     # Only a person's phone number has consent to change and can be replied to.
-    reply = rules.reply_for(decision, message.sender_scope) if message.from_.is_phone else None
+    reply = reply_for(rules, decision, message.sender_scope) if message.from_.is_phone else None
     if spool is not None and not spool.caught_up():
         # Older messages still wait in the spool for the database: this one queues behind them.
         return spool.keep(message, decision, rules.version, reply)
     try:
-        return record(message, decision, rules.version, reply, database, limits)
+        return record(message, decision, rules.version, reply, database, limits, opt_in_window)
     except DATABASE_DOWN:
         if spool is None:
             raise
@@ -63,10 +83,11 @@ def record(
     reply: str | None,
     database: Database,
     limits: ReplyPolicy | None = None,
+    opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW,
 ) -> Outcome:
     """Store the message and apply its consent change once; a repeated message id gets the stored answer."""
     try:
-        return _record(message, decision, rules_version, reply, database, limits)
+        return _record(message, decision, rules_version, reply, database, limits, opt_in_window)
     except IntegrityError:
         # A concurrent delivery of the same message id won the race: answer as it did.
         with database.begin() as session:
@@ -83,7 +104,9 @@ def _record(
     reply: str | None,
     database: Database,
     limits: ReplyPolicy | None,
+    opt_in_window: timedelta,
 ) -> Outcome:
+    action = consent_action(decision)
     with database.begin() as session:
         if message.from_.is_phone:
             # Lock first, so a retry that races the original waits for it and then sees it.
@@ -91,6 +114,9 @@ def _record(
         stored = consent.find_inbound(session, message.provider, message.message_id)
         if stored is not None:
             return Outcome(intent=stored.intent, reply=stored.reply, duplicate=True)
+        if action == "confirm" and not consent.can_confirm(session, message.from_.value, message.scopes):
+            # A YES with nothing pending (late, or part of a conversation) gets no "confirmed" reply.
+            reply = None
         if reply is not None and limits is not None:
             # Under the number's lock: every worker and machine counts the same replies. A withheld
             # reply never holds back the consent change below.
@@ -115,7 +141,6 @@ def _record(
                 reply=reply,
             ),
         )
-        action = CONSENT_ACTIONS.get(decision.intent)
         if action and message.from_.is_phone:
             scopes = (GLOBAL_SCOPE,) if action == "opt_out" and decision.scope == "all" else message.scopes
             consent.apply_change(
@@ -123,7 +148,8 @@ def _record(
                 consent.ConsentChange(
                     number=message.from_.value,
                     scopes=scopes,
-                    action=action,
+                    action=action,  # type: ignore[arg-type]
+                    until=utcnow() + opt_in_window if action == "join" else None,
                     source="keyword",
                     inbound_message_id=received.id,
                     explanation=decision.to_dict(),

@@ -245,6 +245,13 @@ def _join(session: Session, change: ConsentChange, scope: str) -> tuple[ConsentE
     return _event(change, scope, change.topic, changed=True, state="pending"), pend
 
 
+def can_confirm(session: Session, number: str, scopes: Sequence[str], now: datetime | None = None) -> bool:
+    """Whether a YES from `number` to these scopes would confirm a pending subscription now."""
+    now = now or utcnow()
+    return any(row.status == "pending" and row.expires_at is not None and row.expires_at > now
+               for row in subscriptions.find(session, number, scopes))
+
+
 def _confirm(session: Session, change: ConsentChange) -> list[tuple[ConsentEvent, Write]]:
     """YES: confirm the pending subscriptions still inside their window and lift their suppressions.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -144,7 +145,9 @@ def inbound_sms() -> Response:
         message = decode_inbound(request.form, current_app.config["DEFAULT_REGION"])
     except BadRequest as error:
         return _text(str(error), 400)
-    outcome = handle_inbound(message, rules(), database(), spool(), replylimits.policy())
+    # GATEWAY_DOUBLE_OPT_IN_HOURS: how long a JOIN waits for its YES.
+    window = timedelta(hours=float(current_app.config.get("DOUBLE_OPT_IN_HOURS", 24)))
+    outcome = handle_inbound(message, rules(), database(), spool(), replylimits.policy(), opt_in_window=window)
     log.info(
         "twilio inbound %s: intent=%s duplicate=%s spooled=%s", message.message_id, outcome.intent, outcome.duplicate,
         outcome.spooled,

@@ -64,27 +64,34 @@ def daily(session: Session, since: datetime) -> list[Day]:
     return [Day(key, days[key]) for key in sorted(days)]
 
 
-def _opt_outs(since: datetime) -> Any:
-    return (ConsentEvent.created_at >= since, ConsentEvent.changed.is_(True), ConsentEvent.action == "opt_out")
+BREAKDOWN = ("opt_out", "opt_in")
+"""The actions broken down by language and by rule: opt-outs and re-subscribes."""
+
+Breakdown = list[tuple[str, dict[str, int]]]
 
 
-def by_language(session: Session, since: datetime) -> list[tuple[str, int]]:
-    """Opt-outs per language of the message or page ('unknown' when none was recognised)."""
-    language = func.coalesce(ConsentEvent.language, "unknown")
+def _breakdown(session: Session, since: datetime, *keys: Any) -> Breakdown:
+    """Changed opt-out and opt-in events per key (several keys are joined with ' · '), most first."""
     rows = session.execute(
-        select(language, func.count()).where(*_opt_outs(since)).group_by(language).order_by(func.count().desc())
+        select(*keys, ConsentEvent.action, func.count())
+        .where(ConsentEvent.created_at >= since, ConsentEvent.changed.is_(True), ConsentEvent.action.in_(BREAKDOWN))
+        .group_by(*keys, ConsentEvent.action)
     ).all()
-    return [(str(name), int(count)) for name, count in rows]
+    found: dict[str, dict[str, int]] = {}
+    for *names, action, count in rows:
+        label = " · ".join(str(name) for name in names if name)
+        found.setdefault(label, dict.fromkeys(BREAKDOWN, 0))[action] += int(count)
+    return sorted(found.items(), key=lambda item: (-sum(item[1].values()), item[0]))
 
 
-def by_rule(session: Session, since: datetime) -> list[tuple[str, str, int]]:
-    """Opt-outs per (how they came: keyword tier or other source, keyword or rule), most first."""
-    how = func.coalesce(ConsentEvent.tier, ConsentEvent.source)
-    rule = func.coalesce(ConsentEvent.rule, "")
-    rows = session.execute(
-        select(how, rule, func.count()).where(*_opt_outs(since)).group_by(how, rule).order_by(func.count().desc())
-    ).all()
-    return [(str(tier), str(name), int(count)) for tier, name, count in rows]
+def by_language(session: Session, since: datetime) -> Breakdown:
+    """Opt-outs and re-subscribes per language of the message or page ('unknown' when none was recognised)."""
+    return _breakdown(session, since, func.coalesce(ConsentEvent.language, "unknown"))
+
+
+def by_rule(session: Session, since: datetime) -> Breakdown:
+    """Opt-outs and re-subscribes per matching tier (or other source: link_page, ...) and keyword."""
+    return _breakdown(session, since, func.coalesce(ConsentEvent.tier, ConsentEvent.source), ConsentEvent.rule)
 
 
 def by_reason(session: Session, since: datetime) -> list[tuple[str, int]]:

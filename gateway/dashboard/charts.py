@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from markupsafe import Markup, escape
 
-COLOURS = {"opt_out": "#a50e0e", "opt_in": "#137333", "pause": "#b06000"}
+COLOURS = {"opt_out": "#a50e0e", "opt_in": "#137333", "pause": "#b06000", "reason": "#0b57d0"}
 BAR = "#0b57d0"
 WIDTH = 640
 BARS_WIDTH = 360
@@ -22,30 +22,41 @@ def _nice_max(value: int) -> int:
     return -(-value // step) * step
 
 
-def bars(items: Sequence[tuple[str, int]], title: str, chart_id: str) -> Markup:
-    """A horizontal bar chart of labelled counts."""
-    row, label_width, top = 26, 150, 4
-    height = top + row * max(len(items), 1) + 8
-    peak = max((count for _, count in items), default=0) or 1
+def bars(items: Sequence[tuple[str, dict[str, int]]], labels: dict[str, str], title: str, chart_id: str) -> Markup:
+    """Horizontal bars of labelled counts, one bar per series (a colour each) under every label."""
+    series = list(labels)
+    bar, gap, label_width, top = 14, 10, 150, 4 + (20 if len(series) > 1 else 0)
+    row = bar * len(series) + gap
+    height = top + row * max(len(items), 1) + 4
+    peak = max((count for _, counts in items for count in counts.values()), default=0) or 1
     span = BARS_WIDTH - label_width - 40
     parts = [
         f'<svg class="chart" id="{chart_id}" role="img" aria-labelledby="{chart_id}-title" '
         f'viewBox="0 0 {BARS_WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
     ]
+    if len(series) > 1:
+        parts += [_legend(name, labels[name], 10 + index * 120, 4) for index, name in enumerate(series)]
     if not items:
-        parts.append(f'<text x="0" y="{top + 18}" class="empty">no data in this period</text>')
-    for index, (label, count) in enumerate(items):
+        parts.append(f'<text x="0" y="{top + 14}" class="empty">no data in this period</text>')
+    for index, (label, counts) in enumerate(items):
         y = top + index * row
-        length = round(span * count / peak)
-        parts.append(
-            f'<g class="bar"><text x="{label_width - 8}" y="{y + 18}" text-anchor="end">{escape(label[:22])}</text>'
-            f'<rect x="{label_width}" y="{y + 4}" width="{max(length, 1)}" height="{row - 8}" fill="{BAR}">'
-            f"<title>{escape(label)}: {count}</title></rect>"
-            f'<text x="{label_width + length + 6}" y="{y + 18}">{count}</text></g>'
-        )
+        parts.append(f'<text x="{label_width - 8}" y="{y + bar - 2}" text-anchor="end">{escape(label[:22])}</text>')
+        for offset, name in enumerate(series):
+            count = counts.get(name, 0)
+            length, by = round(span * count / peak), y + offset * bar
+            parts.append(
+                f'<rect x="{label_width}" y="{by + 1}" width="{max(length, 1)}" height="{bar - 2}" '
+                f'fill="{COLOURS.get(name, BAR)}"><title>{escape(label)}, {escape(labels[name])}: {count}</title></rect>'
+                f'<text x="{label_width + length + 6}" y="{by + bar - 3}" class="axis">{count}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _legend(name: str, label: str, x: float, y: float) -> str:
+    return (f'<rect x="{x}" y="{y}" width="12" height="12" fill="{COLOURS.get(name, BAR)}"/>'
+            f'<text x="{x + 18}" y="{y + 11}" class="legend">{escape(label)}</text>')
 
 
 def timeline(counts: dict[date, dict[str, int]], first: date, last: date, labels: dict[str, str], chart_id: str,
@@ -63,10 +74,7 @@ def timeline(counts: dict[date, dict[str, int]], first: date, last: date, labels
         f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
     ]
-    for index, name in enumerate(series):
-        x = left + index * 150
-        parts.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{COLOURS.get(name, BAR)}"/>'
-                     f'<text x="{x + 18}" y="15" class="legend">{escape(labels[name])}</text>')
+    parts += [_legend(name, labels[name], left + index * 150, 4) for index, name in enumerate(series)]
     for fraction in (0, 0.5, 1):
         y = top + plot_height - plot_height * fraction
         parts.append(f'<line x1="{left}" x2="{WIDTH - 4}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'

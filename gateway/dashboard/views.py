@@ -24,6 +24,7 @@ bp = Blueprint(
 
 PERIODS = (7, 30, 90, 365)
 SERIES_LABELS = {"opt_out": "Opt-outs", "opt_in": "Re-subscribes", "pause": "Pauses"}
+BREAKDOWN_LABELS = {name: SERIES_LABELS[name] for name in reports.BREAKDOWN}
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -105,12 +106,16 @@ def overview(actor: str) -> Any:
         actor=actor, days=days, periods=PERIODS, totals=totals, series=SERIES_LABELS, latest=latest,
         timeline=charts.timeline(counts, since.date(), now.date(), SERIES_LABELS, "chart-daily",
                                  f"Consent changes per day, last {days} days"),
-        languages=charts.bars(languages, "Opt-outs by language", "chart-language"),
-        tiers=charts.bars([(f"{how} · {rule}" if rule else how, n) for how, rule, n in rules_used],
-                          "Opt-outs by matching tier and keyword", "chart-rule"),
-        reasons=charts.bars([(labels.get(name, name), n) for name, n in reasons], "Reasons given on the unsubscribe page",
-                            "chart-reason"),
-        tables={"language": languages, "rule": rules_used, "reason": reasons},
+        languages=charts.bars(languages, BREAKDOWN_LABELS, "Opt-outs and re-subscribes by language", "chart-language"),
+        tiers=charts.bars(rules_used, BREAKDOWN_LABELS, "Opt-outs and re-subscribes by matching tier and keyword",
+                          "chart-rule"),
+        reasons=charts.bars([(labels.get(name, name), {"reason": n}) for name, n in reasons], {"reason": "People"},
+                            "Reasons given on the unsubscribe page", "chart-reason"),
+        tables={
+            "language": [(name, counts["opt_out"], counts["opt_in"]) for name, counts in languages],
+            "rule": [(name, counts["opt_out"], counts["opt_in"]) for name, counts in rules_used],
+            "reason": [(labels.get(name, name), n) for name, n in reasons],
+        },
     )
 
 

@@ -96,11 +96,13 @@ def test_charts_are_drawn_from_the_ledger_and_the_reasons(client: FlaskClient) -
     daily = daily[: daily.index("</svg>")]
     assert re.search(r'class="series-opt_out"[^>]*><title>\d{4}-\d\d-\d\d Opt-outs: 4</title>', daily)
     assert re.search(r'class="series-opt_in"[^>]*><title>\d{4}-\d\d-\d\d Re-subscribes: 1</title>', daily)
-    assert "<title>fuzzy · STOP: 1</title>" in page
-    assert "<title>exact · STOP: 1</title>" in page
-    assert "<title>link_page: 1</title>" in page
-    assert "<title>ru: 1</title>" in page and "<title>es: 1</title>" in page
-    assert "<title>Too many messages: 1</title>" in page
+    assert "<title>fuzzy · STOP, Opt-outs: 1</title>" in page
+    assert "<title>exact · STOP, Opt-outs: 1</title>" in page and "<title>exact · STOP, Re-subscribes: 0</title>" in page
+    assert "<title>exact · START, Re-subscribes: 1</title>" in page
+    assert "<title>link_page, Opt-outs: 1</title>" in page
+    assert "<title>ru, Opt-outs: 1</title>" in page and "<title>es, Opt-outs: 1</title>" in page
+    assert "<title>en, Re-subscribes: 1</title>" in page
+    assert "<title>Too many messages, People: 1</title>" in page
     assert page.count("<tr><td>20") >= 5, "the latest events table lists the ledger"
 
 

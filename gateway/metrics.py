@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, current_app, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -88,8 +88,6 @@ def metrics() -> Response:
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         shared = generate_latest(registry)
     else:
-        from prometheus_client import REGISTRY
-
         shared = generate_latest(REGISTRY)
     live = CollectorRegistry()
     live.register(LiveCollector(current_app._get_current_object()))  # type: ignore[attr-defined]

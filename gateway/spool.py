@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ from storage.spool import Spool, SpooledMessage
 log = logging.getLogger(__name__)
 
 BACKOFF_START = 0.25
+DOWN_HOLD = 1.0
+"""Seconds after a failed replay during which requests go straight to the spool without trying the database."""
 BACKOFF_MAX = 10.0
 BATCH = 200
 
@@ -80,12 +83,16 @@ class InboundSpool:
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
         self._closing = threading.Event()
+        self._down_until = 0.0
         self.replay_failures = 0
 
     def caught_up(self) -> bool:
         """True when no older message waits; replays what waits first, so order is kept."""
         if not self.spool.has_pending():
             return True
+        if time.monotonic() < self._down_until:
+            # The database just failed: do not make every request of a burst wait for a connect timeout.
+            return False
         return self.replay().pending == 0
 
     def keep(self, message: InboundMessage, decision: Decision, rules_version: str, reply: str | None) -> Outcome:
@@ -114,6 +121,7 @@ class InboundSpool:
                         outcome = inbound.record(*from_payload(entry.payload), self.database)
                     except inbound.DATABASE_DOWN as exc:
                         error = f"database unavailable: {type(exc).__name__}"
+                        self._down_until = time.monotonic() + DOWN_HOLD
                     except Exception as exc:  # noqa: BLE001 - keep order: stop at this message and say why
                         log.exception("spool replay of %s failed; later messages wait behind it", entry.message_id)
                         error = f"{type(exc).__name__}: {exc}"[:300]

@@ -178,6 +178,26 @@ def test_a_database_that_hangs_hands_over_to_the_spool(tmp_path: Path) -> None:
         signature = simulator.sign("http://localhost" + PATH, form, TOKEN)
         response = app.test_client().post(PATH, data=form, headers={"X-Twilio-Signature": signature})
         assert response.status_code == 200 and b"<Message>" in response.data
-        assert app.extensions["gateway.spool"].spool.depth() == 1
-        app.extensions["gateway.spool"].close()
+        spool = app.extensions["gateway.spool"]
+        assert spool.spool.depth() == 1
+        spool.close()
+
+        # Right after a failed replay, a burst goes straight to the spool: no request waits for a connect.
+        assert spool.replay().pending == 1
+        assert _accepted(silent) >= 1
+        assert spool.caught_up() is False
+        assert _accepted(silent) == 0
         app.extensions["gateway.database"].dispose()
+
+
+def _accepted(listener: socket.socket) -> int:
+    """How many connections reached the silent port since the last call."""
+    listener.setblocking(False)
+    count = 0
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except BlockingIOError:
+            return count
+        connection.close()
+        count += 1

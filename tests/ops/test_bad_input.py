@@ -132,3 +132,31 @@ def test_api_bad_input(client: FlaskClient, path: str, status: int) -> None:
     response = client.get(path, headers={"Authorization": "Bearer test-api-token"})
     assert response.status_code == status, response.data
     assert response.is_json
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        pytest.param("tel:+1-415-555-0100;ext=123", "+14155550100", id="rfc3966-with-extension"),
+        pytest.param("+1 415 555 0100 ext. 5", "+14155550100", id="spoken-extension"),
+        pytest.param("+١٤١٥٥٥٥٠١٠٠", "+14155550100", id="arabic-indic-digits"),
+        pytest.param("+１４１５５５５０１００", "+14155550100", id="fullwidth-digits"),
+        pytest.param("011 44 20 7946 0958", "+442079460958", id="us-international-prefix"),
+        pytest.param("++14155550100", "+14155550100", id="double-plus"),
+        pytest.param("415.555.0100", "+14155550100", id="dotted-national"),
+        pytest.param("+7 912 345-67-89", "+79123456789", id="russian-mobile"),
+        pytest.param("+86 138 0013 8000", "+8613800138000", id="chinese-mobile"),
+        pytest.param("+", None, id="plus-only"),
+        pytest.param("+0", None, id="plus-zero"),
+        pytest.param("-1", None, id="minus-one"),
+        pytest.param("0", None, id="single-digit"),
+        pytest.param("+999 123 456 789", None, id="unassigned-country-code"),
+        pytest.param("+1415555010012345678", None, id="too-long"),
+    ],
+)
+def test_from_in_every_format(app: Flask, client: FlaskClient, raw: str, e164: str | None) -> None:
+    response = Twilio(client).sms("HELP", from_=raw, to=SENDER)
+    assert response.status_code == (200 if e164 else 400), response.data
+    with app.extensions["gateway.database"].begin() as session:
+        stored = session.scalars(select(ReceivedMessage.from_address)).all()
+    assert stored == ([e164] if e164 else [])

@@ -279,8 +279,10 @@ def suppression_status(
     session: Session, number: str, sender: str | None, topic: str | None = None, now: datetime | None = None
 ) -> SuppressionStatus:
     """May `sender` text `number` about `topic`? Without a sender or topic, any suppression counts."""
+    # Plain columns, not ORM objects: this is the hot read path of every send.
     query = (
-        select(Suppression, ConsentEvent.rule)
+        select(Suppression.sender_scope, Suppression.topic, Suppression.created_at, Suppression.until,
+               Suppression.source, ConsentEvent.rule)
         .join(ConsentEvent, ConsentEvent.id == Suppression.event_id)
         .where(Suppression.number.in_(identities(number)))
         .where(or_(Suppression.until.is_(None), Suppression.until > (now or utcnow())))
@@ -291,10 +293,8 @@ def suppression_status(
     if topic is not None:
         query = query.where(Suppression.topic.in_((topic, ALL_TOPICS)))
     entries = tuple(
-        SuppressionEntry(
-            scope=row.sender_scope, topic=row.topic, since=row.created_at, until=row.until, source=row.source, rule=rule
-        )
-        for row, rule in session.execute(query)
+        SuppressionEntry(scope=scope, topic=row_topic, since=since, until=until, source=source, rule=rule)
+        for scope, row_topic, since, until, source, rule in session.execute(query)
     )
     return SuppressionStatus(number=number, sender=sender, topic=topic, entries=entries)
 

@@ -90,7 +90,8 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"{self.app} exited; see {self.log}")
+                tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
+                raise SystemExit(f"{self.app} exited:\n{tail}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
                     return self

@@ -14,7 +14,6 @@ import argparse
 import gc
 import io
 import os
-import platform
 import random
 import statistics
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: bench/ is not a package
 
+from bench.machine import machine  # noqa: E402
 from gateway import api_csv  # noqa: E402
 from storage import Database, crypto  # noqa: E402
 from storage.bulk import import_suppressions, scrub  # noqa: E402
@@ -33,18 +33,6 @@ from storage.migrate import recreate, upgrade  # noqa: E402
 
 SENDER = "+18005550199"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_h4"
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def numbers(count: int, offset: int) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
@@ -93,8 +93,3 @@ def states(session: Session, number: str, now: datetime | None = None) -> list[S
         )
         for row in find_all(session, number)
     ]
-
-
-def pending_window(hours: float) -> timedelta:
-    """The confirmation window as a timedelta (GATEWAY_DOUBLE_OPT_IN_HOURS)."""
-    return timedelta(hours=hours)

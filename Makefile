@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install migrate bench bench-webhook clean
+.PHONY: run test install migrate bench bench-webhook bench-suppression clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: install
 ## The webhook under gunicorn against a bare Flask endpoint, SQLite then PostgreSQL (BENCH_DATABASE_URL).
 bench-webhook: install
 	$(PY) bench/webhook.py $(BENCH_ARGS)
+
+## CSV import, scrub and single checks against a 1,000,000-row list, on SQLite and PostgreSQL (bench_h4 by default).
+bench-suppression: install
+	$(PY) bench/suppression.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

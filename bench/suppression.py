@@ -4,8 +4,8 @@
     .venv/bin/python bench/suppression.py --rows 100000 --backends sqlite
 
 Uses its own databases only: a temporary SQLite file, and the PostgreSQL database BENCH_DATABASE_URL
-(default postgresql+psycopg://postgres@127.0.0.1:5432/bench_h4, emptied and migrated afresh; create
-it once with `psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE bench_h4' postgres`). Prints figures.
+(default postgresql+psycopg://postgres@127.0.0.1:5432/bench_h4, created when missing, emptied and
+migrated afresh). Prints figures.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: bench/ is not a package
 
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+
 from bench.machine import machine  # noqa: E402
 from gateway import api_csv  # noqa: E402
 from storage import Database, crypto  # noqa: E402
@@ -33,6 +35,17 @@ from storage.migrate import recreate, upgrade  # noqa: E402
 
 SENDER = "+18005550199"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_h4"
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's PostgreSQL database when it does not exist yet (never touches another one)."""
+    parsed = make_url(url)
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    engine.dispose()
 
 
 def numbers(count: int, offset: int) -> list[str]:
@@ -113,6 +126,7 @@ def main() -> None:
                 run("SQLite (WAL, file in a temporary directory)", url, args.rows, args.checks, deadline)
         elif backend == "postgresql":
             url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
+            ensure_database(url)
             recreate(url)
             run(f"PostgreSQL ({url.rsplit('@', 1)[-1]})", url, args.rows, args.checks, deadline)
         else:

@@ -18,6 +18,7 @@ from gateway.metrics import REPLIES_WITHHELD, observe_decision
 from keywords import Decision, Rules
 from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
 from storage import consent
+from storage.intake import Inbound, intake
 from storage.limits import ReplyPolicy, take_reply
 from storage.types import utcnow
 
@@ -86,15 +87,49 @@ def record(
     opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW,
 ) -> Outcome:
     """Store the message and apply its consent change once; a repeated message id gets the stored answer."""
+    action = consent_action(decision)
+    if action not in DOUBLE_OPT_IN_ACTIONS:
+        # The common case: committed together with the other messages this worker has in hand.
+        stored = intake(database).record(_inbound(message, decision, rules_version, reply, action, limits))
+        if stored.withheld is not None:
+            REPLIES_WITHHELD.labels(stored.withheld).inc()
+            log.info("reply to inbound %s withheld by the %s limit", message.message_id, stored.withheld)
+        if action and not message.from_.is_phone:
+            log.info("not a phone sender (%s); %s recorded without a consent change", message.from_.kind, decision.intent)
+        return Outcome(intent=stored.intent, reply=stored.reply, duplicate=stored.duplicate)
     try:
         return _record(message, decision, rules_version, reply, database, limits, opt_in_window)
     except IntegrityError:
         # A concurrent delivery of the same message id won the race: answer as it did.
         with database.begin() as session:
-            stored = consent.find_inbound(session, message.provider, message.message_id)
-        if stored is None:
+            found = consent.find_inbound(session, message.provider, message.message_id)
+        if found is None:
             raise
-        return Outcome(intent=stored.intent, reply=stored.reply, duplicate=True)
+        return Outcome(intent=found.intent, reply=found.reply, duplicate=True)
+
+
+def _inbound(
+    message: InboundMessage, decision: Decision, rules_version: str, reply: str | None, action: str | None,
+    limits: ReplyPolicy | None,
+) -> Inbound:
+    phone = message.from_.is_phone
+    return Inbound(
+        provider=message.provider,
+        message_id=message.message_id,
+        from_address=message.from_.value,
+        from_kind=message.from_.kind,
+        to_address=message.to.value,
+        scopes=message.scopes,
+        body=message.body,
+        intent=decision.intent,
+        decision=decision.to_dict(),
+        rules_version=rules_version,
+        reply=reply,
+        change=action if phone and action in ("opt_out", "opt_in") else None,  # type: ignore[arg-type]
+        stop_all=action == "opt_out" and decision.scope == "all",
+        limits=limits,
+        phone=phone,
+    )
 
 
 def _record(

@@ -26,6 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage import crypto
+from storage.driver import Driver
+from storage.driver import insert as driven_insert
 from storage.models import Base, ConsentEvent
 from storage.types import utcnow
 
@@ -151,8 +153,16 @@ def append(session: Session, events: Sequence[ConsentEvent]) -> list[ConsentEven
 
 def append_rows(session: Session, rows: list[dict[str, Any]]) -> int:
     """Chain and bulk-insert plain event dicts (imports); returns the new head id. Head must be locked."""
+    last_id, last_hash = chain_rows(rows, *lock_head(session))
+    if rows:
+        session.execute(ConsentEvent.__table__.insert(), rows)
+        session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(last_id=last_id, last_hash=last_hash))
+    return last_id
+
+
+def chain_rows(rows: list[dict[str, Any]], last_id: int, last_hash: str) -> tuple[int, str]:
+    """Give event dicts, in order, their ids, keyed hashes and chain hashes after the head; the new head."""
     keyring = crypto.current()
-    last_id, last_hash = lock_head(session)
     for row in rows:
         last_id += 1
         row["id"] = last_id
@@ -160,10 +170,25 @@ def append_rows(session: Session, rows: list[dict[str, Any]]) -> int:
         row["content_digest"] = keyring.digest(crypto.canonical_json(row["explanation"]))
         row["prev_hash"] = last_hash
         last_hash = row["hash"] = event_hash(last_hash, chain_fields(row))
-    if rows:
-        session.execute(ConsentEvent.__table__.insert(), rows)
-        session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(last_id=last_id, last_hash=last_hash))
-    return last_id
+    return last_id, last_hash
+
+
+class HeadNotReady(Exception):
+    """The head row is missing (a table emptied by hand) or older events wait to be sealed.
+
+    Both are done once by `lock_head`, in a transaction of its own; then the caller tries again.
+    """
+
+
+def append_driven(driver: Driver, rows: list[dict[str, Any]]) -> None:
+    """`append_rows` on a driver transaction (the webhook's hot path); HeadNotReady if `lock_head` must run first."""
+    lock = "" if not driver.postgresql else " FOR UPDATE"
+    head = driver.execute(f"SELECT last_id, last_hash FROM ledger_head WHERE id = ?{lock}", (HEAD_ID,)).fetchone()
+    if head is None or head[1] is None:
+        raise HeadNotReady
+    last_id, last_hash = chain_rows(rows, head[0], head[1])
+    driven_insert(driver, ConsentEvent.__table__, rows)
+    driver.execute("UPDATE ledger_head SET last_id = ?, last_hash = ? WHERE id = ?", (last_id, last_hash, HEAD_ID))
 
 
 def seal_legacy(session: Session) -> tuple[int, str]:

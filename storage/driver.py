@@ -1,0 +1,139 @@
+"""Statements run straight on the DBAPI connection, for the webhook's hot path (storage/intake.py).
+
+A Core statement costs some 80 microseconds of Python before the driver sees it on this project's
+2-core machine, sqlite3 itself 5; at hundreds of messages a second that is most of the budget.
+So the hot path writes its few statements as SQL text valid on SQLite and PostgreSQL, with `?`
+placeholders, and converts values with the SQLAlchemy column types' own processors (encryption,
+UTC datetimes), so what it stores reads back through the models exactly as if the ORM wrote it.
+Connections still come from the engine's pool (pre-ping, invalidation), and driver errors come
+out as SQLAlchemy's exceptions, so callers tell an unreachable database from a conflict as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Column, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+
+from storage.db import Database
+
+Processor = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class Driver:
+    """One transaction on a DBAPI connection: `?`-style SQL in, plain rows out."""
+
+    def __init__(self, connection: Any, dialect: Dialect) -> None:
+        self.connection = connection
+        self.dialect = dialect
+        self.postgresql = dialect.name == "postgresql"
+        self.cursor = connection.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; returns the cursor (fetchall() for RETURNING and SELECT)."""
+        self.cursor.execute(_paramstyle(sql) if self.postgresql else sql, params)
+        return self.cursor
+
+    def bind(self, column: Column[Any]) -> Processor:
+        """The function turning a Python value into what this column stores (e.g. encrypts)."""
+        return _processor(self.dialect, column, binding=True)
+
+    def result(self, column: Column[Any]) -> Processor:
+        """The function turning a stored value into the Python value the model gives."""
+        return _processor(self.dialect, column, binding=False)
+
+
+@lru_cache(maxsize=256)
+def _paramstyle(sql: str) -> str:
+    """psycopg's placeholders: every `?` becomes `%s` (the hot path's SQL has no other ? or %)."""
+    return sql.replace("?", "%s")
+
+
+_PROCESSORS: dict[tuple[str, str, str, str, bool], Processor] = {}
+
+
+def _processor(dialect: Dialect, column: Column[Any], binding: bool) -> Processor:
+    # Keyed by names: a Column's == builds SQL, so it must not be a cache key itself.
+    key = (dialect.name, dialect.driver, column.table.name, column.key, binding)
+    found = _PROCESSORS.get(key)
+    if found is None:
+        # The dialect's own variant of the type: SQLite's DATETIME stores text, PostgreSQL's is native.
+        column_type = column.type.dialect_impl(dialect)
+        made = column_type.bind_processor(dialect) if binding else column_type.result_processor(dialect, None)
+        found = _PROCESSORS[key] = made or _same
+    return found
+
+
+def insert(driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]], suffix: str = "") -> Any:
+    """One multi-row INSERT of `rows` (all with the same keys), values converted by the columns' types."""
+    names = list(rows[0])
+    convert = [driver.bind(table.c[name]) for name in names]
+    params = [to_db(row[name]) for row in rows for name, to_db in zip(names, convert)]
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {rows_of(len(rows), len(names))}{suffix}"
+    return driver.execute(sql, params)
+
+
+def marks(count: int) -> str:
+    """`?, ?, ?` for an IN list or one VALUES row of `count` values."""
+    return ", ".join("?" * count)
+
+
+def rows_of(count: int, width: int) -> str:
+    """`(?, ?), (?, ?)` for a multi-row VALUES of `count` rows of `width` values."""
+    row = f"({marks(width)})"
+    return ", ".join([row] * count)
+
+
+@contextmanager
+def transaction(database: Database) -> Iterator[Driver]:
+    """A transaction on a pooled connection: committed on success, rolled back on any error.
+
+    SQLite: BEGIN IMMEDIATE, as every writer there (storage/db.py). A driver error is raised as
+    the matching SQLAlchemy exception; a connection the error shows to be dead leaves the pool.
+    """
+    engine = database.engine
+    dbapi = engine.dialect.loaded_dbapi
+    pooled = engine.raw_connection()
+    connection = pooled.driver_connection
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        driver = Driver(connection, engine.dialect)
+        if sqlite:
+            connection.execute("BEGIN IMMEDIATE")
+        yield driver
+        if sqlite:
+            connection.execute("COMMIT")
+        else:
+            connection.commit()
+    except dbapi.Error as error:
+        gone = engine.dialect.is_disconnect(error, pooled, None)
+        _rollback(connection, sqlite, dbapi)
+        if gone:
+            pooled.invalidate(error)
+        raise DBAPIError.instance(None, None, error, dbapi.Error, hide_parameters=True,
+                                  connection_invalidated=gone, dialect=engine.dialect) from error
+    except BaseException:
+        _rollback(connection, sqlite, dbapi)
+        raise
+    finally:
+        pooled.close()
+
+
+def _rollback(connection: Any, sqlite: bool, dbapi: Any) -> None:
+    try:
+        if sqlite:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+        else:
+            connection.rollback()
+    except dbapi.Error:
+        pass  # the connection is gone; the pool drops it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import phonenumbers
@@ -49,8 +50,12 @@ def parse_phone(raw: str, default_region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)
 def parse_address(raw: str, default_region: str) -> Address:
-    """Classify and normalise a provider's From/To value; short codes and sender ids stay as they are."""
+    """Classify and normalise a provider's From/To value; short codes and sender ids stay as they are.
+
+    Cached: our own numbers come back with every message, and a conversation's number with each turn.
+    """
     text = raw.strip()
     # Twilio prefixes channel addresses (whatsapp:+1..., messenger:...); SMS has none.
     if ":" in text:

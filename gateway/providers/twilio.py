@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from functools import lru_cache
+from urllib.parse import ParseResult, urlparse
 
 from flask import Blueprint, Response, current_app, request
-from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.request_validator import RequestValidator, add_port, compare, get_signature_algorithm, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
@@ -60,10 +62,40 @@ def _verify() -> Response | None:
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     # While Twilio's secondary token is promoted, deliveries signed with the old one are still in flight.
     tokens = (token, current_app.config.get("TWILIO_PREVIOUS_AUTH_TOKEN"))
-    url = _signed_url()
-    if not any(t and RequestValidator(t).validate(url, request.form, signature, algorithm=algorithm) for t in tokens):
+    url = urlparse(_signed_url())
+    params = _Params(request.form)
+    if not any(t and _signed_with(t, url, params, signature, algorithm) for t in tokens):
         return _text("invalid Twilio signature", 403)
     return None
+
+
+class _Params:
+    """The form as twilio's validator reads it, with `getall`: it tries that first, and fails over per field."""
+
+    __slots__ = ("form",)
+
+    def __init__(self, form: MultiDict[str, str]) -> None:
+        self.form = form
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.form)
+
+    def getall(self, name: str) -> list[str]:
+        return self.form.getlist(name)
+
+
+def _signed_with(token: str, url: ParseResult, params: _Params, signature: str, algorithm: str) -> bool:
+    """RequestValidator.validate's check, computing the second URL form only when the first does not match.
+
+    Twilio signs the URL with or without the default port, depending on the caller: both are tried.
+    """
+    validator = RequestValidator(token)
+    try:
+        return any(compare(validator.compute_signature(candidate, params, algorithm), signature)
+                   for candidate in (remove_port(url), add_port(url)))
+    except ValueError:
+        log.warning("unsupported Twilio signature algorithm %r: request refused", algorithm)
+        return False
 
 
 def _single(form: MultiDict[str, str], name: str, required: bool = True) -> str | None:
@@ -131,10 +163,16 @@ def decode_report(form: MultiDict[str, str], default_region: str) -> ConsentRepo
 
 def twiml(reply: str | None) -> Response:
     """Exactly one <Message> when there is something to say, else an empty <Response/>."""
+    return Response(_twiml_text(reply), mimetype="application/xml")
+
+
+@lru_cache(maxsize=256)
+def _twiml_text(reply: str | None) -> str:
+    # Replies come from the keyword file's few texts: each is rendered once.
     response = MessagingResponse()
     if reply:
         response.message(reply)
-    return Response(str(response), mimetype="application/xml")
+    return str(response)
 
 
 @bp.post("/sms")

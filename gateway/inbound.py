@@ -7,6 +7,7 @@ Provider adapters call `handle_inbound` with a decoded, verified message and tur
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,11 @@ def reply_for(rules: Rules, decision: Decision, scope: str) -> str | None:
     if action in DOUBLE_OPT_IN_ACTIONS:
         return rules.reply(action, decision.language, scope)
     return rules.reply_for(decision, scope)
+
+
+def arriving(database: Database) -> AbstractContextManager[None]:
+    """Around a webhook request from its start: the worker's group commit waits a moment for its message."""
+    return intake(database).arriving()
 
 
 def handle_inbound(

@@ -11,7 +11,9 @@ weakening durability. There is no background thread: nothing to start after a fo
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -19,6 +21,8 @@ Result = TypeVar("Result")
 
 MAX_BATCH = 32
 """Items in one transaction at most: bounds the time the ledger head is held."""
+GATHER_SECONDS = 0.003
+"""How long a leader waits for announced items (`arriving`) before it starts a transaction without them."""
 
 
 class _Slot(Generic[Item, Result]):
@@ -41,19 +45,49 @@ class GroupCommit(Generic[Item, Result]):
     """
 
     def __init__(
-        self, apply: Callable[[Sequence[Item]], Sequence[Result | BaseException]], max_batch: int = MAX_BATCH
+        self,
+        apply: Callable[[Sequence[Item]], Sequence[Result | BaseException]],
+        max_batch: int = MAX_BATCH,
+        gather: float = GATHER_SECONDS,
     ) -> None:
         self._apply = apply
         self._max_batch = max_batch
         self._queue: list[_Slot[Item, Result]] = []
         self._queue_lock = threading.Lock()
+        self._arrived = threading.Condition(self._queue_lock)
         self._leader = threading.Lock()
+        self._gather = gather
+        self._coming = 0
+        self._local = threading.local()
+
+    @contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Announce that this thread is about to submit: a leader waits a moment (`gather`) to take it along.
+
+        Like PostgreSQL's commit_delay with commit_siblings, the wait happens only when others are
+        known to be on their way; it ends as soon as they have all arrived (or left without submitting).
+        """
+        with self._queue_lock:
+            self._coming += 1
+        self._local.coming = True
+        try:
+            yield
+        finally:
+            if getattr(self._local, "coming", False):
+                self._local.coming = False
+                with self._arrived:
+                    self._coming -= 1
+                    self._arrived.notify_all()
 
     def submit(self, item: Item) -> Result:
         """Queue `item`, wait until the transaction that holds it has committed, and return its result."""
         slot: _Slot[Item, Result] = _Slot(item)
-        with self._queue_lock:
+        with self._arrived:
             self._queue.append(slot)
+            if getattr(self._local, "coming", False):
+                self._local.coming = False
+                self._coming -= 1
+            self._arrived.notify_all()
         while not slot.done:
             if self._leader.acquire(blocking=False):
                 try:
@@ -70,7 +104,13 @@ class GroupCommit(Generic[Item, Result]):
         return slot.result  # type: ignore[return-value]
 
     def _run_batch(self) -> None:
-        with self._queue_lock:
+        with self._arrived:
+            deadline = time.monotonic() + self._gather
+            while self._coming and len(self._queue) < self._max_batch:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._arrived.wait(left)
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
         interrupted: BaseException | None = None
         try:

@@ -24,6 +24,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -345,6 +346,10 @@ class Intake:
 
     def record(self, item: Inbound) -> Recorded:
         return self.commits.submit(item)
+
+    def arriving(self) -> AbstractContextManager[None]:
+        """Say a message is on its way to `record` (a batch being started waits a moment for it)."""
+        return self.commits.arriving()
 
     def _apply(self, items: Sequence[Inbound]) -> list[Recorded | BaseException]:
         try:

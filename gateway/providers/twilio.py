@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from gateway import replylimits
 from gateway.addresses import SERVICE_SID, Address, parse_address
 from gateway.errors import BadRequest, InvalidAddress
-from gateway.inbound import handle_consent_report, handle_inbound
+from gateway.inbound import arriving, handle_consent_report, handle_inbound
 from gateway.messages import ConsentReport, InboundMessage
 from gateway.logs import mask_number
 from gateway.state import database, rules, spool
@@ -87,12 +87,13 @@ class _Params:
 def _signed_with(token: str, url: ParseResult, params: _Params, signature: str, algorithm: str) -> bool:
     """RequestValidator.validate's check, computing the second URL form only when the first does not match.
 
-    Twilio signs the URL with or without the default port, depending on the caller: both are tried.
+    Twilio signs the URL with or without the default port, depending on the caller: both are
+    tried, the URL as it reached us first, since that is the one a caller usually signed.
     """
     validator = RequestValidator(token)
+    forms = (add_port(url), remove_port(url)) if url.port else (remove_port(url), add_port(url))
     try:
-        return any(compare(validator.compute_signature(candidate, params, algorithm), signature)
-                   for candidate in (remove_port(url), add_port(url)))
+        return any(compare(validator.compute_signature(candidate, params, algorithm), signature) for candidate in forms)
     except ValueError:
         log.warning("unsupported Twilio signature algorithm %r: request refused", algorithm)
         return False
@@ -177,6 +178,12 @@ def _twiml_text(reply: str | None) -> str:
 
 @bp.post("/sms")
 def inbound_sms() -> Response:
+    # From the start: while this request is verified and decoded, a batch about to commit waits for it.
+    with arriving(database()):
+        return _inbound_sms()
+
+
+def _inbound_sms() -> Response:
     if (refused := _verify()) is not None:
         return refused
     try:

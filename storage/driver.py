@@ -75,11 +75,29 @@ def _processor(dialect: Dialect, column: Column[Any], binding: bool) -> Processo
 
 def insert(driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]], suffix: str = "") -> Any:
     """One multi-row INSERT of `rows` (all with the same keys), values converted by the columns' types."""
-    names = list(rows[0])
-    convert = [driver.bind(table.c[name]) for name in names]
-    params = [to_db(row[name]) for row in rows for name, to_db in zip(names, convert)]
+    names = tuple(rows[0])
+    converters = _converters(driver.dialect, table, names)
+    params = [
+        value if convert is None else convert(value)
+        for row in rows for value, convert in zip(map(row.__getitem__, names), converters)
+    ]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {rows_of(len(rows), len(names))}{suffix}"
     return driver.execute(sql, params)
+
+
+_CONVERTERS: dict[tuple[str, str, str, tuple[str, ...]], tuple[Processor | None, ...]] = {}
+
+
+def _converters(dialect: Dialect, table: Table, names: tuple[str, ...]) -> tuple[Processor | None, ...]:
+    """The bind processors of these columns, None where a value goes to the driver as it is."""
+    key = (dialect.name, dialect.driver, table.name, names)
+    found = _CONVERTERS.get(key)
+    if found is None:
+        found = _CONVERTERS[key] = tuple(
+            None if (convert := _processor(dialect, table.c[name], binding=True)) is _same else convert
+            for name in names
+        )
+    return found
 
 
 def marks(count: int) -> str:
@@ -87,6 +105,7 @@ def marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
+@lru_cache(maxsize=256)
 def rows_of(count: int, width: int) -> str:
     """`(?, ?), (?, ?)` for a multi-row VALUES of `count` rows of `width` values."""
     row = f"({marks(width)})"

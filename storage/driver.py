@@ -37,9 +37,33 @@ class Driver:
         self.dialect = dialect
         self.postgresql = dialect.name == "postgresql"
         self.cursor = connection.cursor()
+        self._deferred: list[tuple[str, Sequence[Any]]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """Run one statement; returns the cursor (fetchall() for RETURNING and SELECT)."""
+        """Run the deferred writes, then one statement; returns the cursor (fetchall() for RETURNING and SELECT)."""
+        self.flush()
+        return self._run(sql, params)
+
+    def defer(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write whose result nobody reads: run with the next statement, or at commit.
+
+        Deferred writes must not depend on one another: on PostgreSQL they become one statement
+        (a data-modifying WITH), whose parts all see the database as it was before it.
+        """
+        self._deferred.append((sql, params))
+
+    def flush(self) -> None:
+        """Run the deferred writes: one round trip on PostgreSQL (each costs ~0.1 ms of CPU), in turn on SQLite."""
+        deferred, self._deferred = self._deferred, []
+        if not self.postgresql or len(deferred) < 2:
+            for sql, params in deferred:
+                self._run(sql, params)
+            return
+        *parts, (last, _) = deferred
+        combined = "WITH " + ", ".join(f"w{index} AS ({sql})" for index, (sql, _) in enumerate(parts)) + " " + last
+        self._run(combined, [value for _, params in deferred for value in params])
+
+    def _run(self, sql: str, params: Sequence[Any]) -> Any:
         self.cursor.execute(_paramstyle(sql) if self.postgresql else sql, params)
         return self.cursor
 
@@ -73,8 +97,11 @@ def _processor(dialect: Dialect, column: Column[Any], binding: bool) -> Processo
     return found
 
 
-def insert(driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]], suffix: str = "") -> Any:
-    """One multi-row INSERT of `rows` (all with the same keys), values converted by the columns' types."""
+def insert(driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]], suffix: str = "", defer: bool = False) -> Any:
+    """One multi-row INSERT of `rows` (all with the same keys), values converted by the columns' types.
+
+    `defer`: as `Driver.defer`, for an insert whose result is not read.
+    """
     names = tuple(rows[0])
     converters = _converters(driver.dialect, table, names)
     params = [
@@ -82,6 +109,8 @@ def insert(driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]], suff
         for row in rows for value, convert in zip(map(row.__getitem__, names), converters)
     ]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {rows_of(len(rows), len(names))}{suffix}"
+    if defer:
+        return driver.defer(sql, params)
     return driver.execute(sql, params)
 
 
@@ -129,6 +158,7 @@ def transaction(database: Database) -> Iterator[Driver]:
         if sqlite:
             connection.execute("BEGIN IMMEDIATE")
         yield driver
+        driver.flush()
         if sqlite:
             connection.execute("COMMIT")
         else:

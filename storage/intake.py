@@ -116,6 +116,7 @@ class _Plan:
     dropped_suppressions: list[int] = field(default_factory=list)
     dropped_subscriptions: list[int] = field(default_factory=list)
     restated: list[_Row] = field(default_factory=list)
+    dropped_rows: list[_Row] = field(default_factory=list)
 
     def rows(self, number: str) -> list[_Row]:
         return self.suppressions.setdefault(number, [])
@@ -168,6 +169,7 @@ class _Plan:
             self.event(item, inbound_id, row.scope, row.topic, True)
             if row.id is not None:
                 self.dropped_suppressions.append(row.id)
+                self.dropped_rows.append(row)
             if row in self.restated:
                 self.restated.remove(row)
         if not lifted:
@@ -204,18 +206,16 @@ class _Replies:
 # --- one batch ------------------------------------------------------------------------------
 
 
-def record_batch(driver: Driver, items: Sequence[Inbound]) -> list[Recorded]:
-    """Store `items` in the driver's transaction, in order (ledger.HeadNotReady: prepare the head, try again)."""
+def record_batch(driver: Driver, items: Sequence[Inbound], look_first: bool = False) -> list[Recorded]:
+    """Store `items` in the driver's transaction, in order.
+
+    Message ids are taken to be new (a retry is rare): if the insert finds one stored, it raises
+    StoredBefore and the caller tries again with `look_first`, reading the stored answers first.
+    ledger.HeadNotReady: the caller prepares the head and tries again.
+    """
     now = utcnow()
-    phones = sorted({item.from_address for item in items if item.phone})
-    if phones:
-        insert(driver, _subjects, [{"number": number, "created_at": now} for number in phones],
-               " ON CONFLICT DO NOTHING")
-        if driver.postgresql:
-            # SQLite has no row locks: BEGIN IMMEDIATE already serialises every writer there.
-            driver.execute(f"SELECT number FROM subjects WHERE number IN ({marks(len(phones))})"
-                           " ORDER BY number FOR UPDATE", phones).fetchall()
-    stored = _stored(driver, items)
+    _lock(driver, sorted({item.from_address for item in items if item.phone}), now)
+    stored = _stored(driver, items) if look_first else {}
     replies = _Replies(now)
     limited = sorted({i.from_address for i in items if i.phone and i.reply is not None and i.limits is not None})
     if limited:
@@ -250,17 +250,30 @@ def record_batch(driver: Driver, items: Sequence[Inbound]) -> list[Recorded]:
                           " ON CONFLICT DO NOTHING RETURNING id, provider, provider_message_id").fetchall()
         ids = {(provider, message_id): row_id for row_id, provider, message_id in returned}
     if len(ids) != len(new):
-        # Stored meanwhile by a delivery that holds no number lock (not from a phone): the batch is
-        # rolled back and tried again, and then reads that delivery's answer as a retry's.
-        raise _StoredMeanwhile
+        # A retry of a stored message, or one committed meanwhile by a delivery that holds no number
+        # lock (not from a phone): this try is rolled back, and the next reads the stored answers.
+        raise StoredBefore
 
     plan = _plan(driver, now, [(item, ids[(item.provider, item.message_id)]) for item, _ in new if item.change])
     _write(driver, plan, replies)
     return results
 
 
-class _StoredMeanwhile(Exception):
-    """A message of the batch was committed by another transaction after the batch read the stored ones."""
+class StoredBefore(Exception):
+    """A message of the batch is stored already: try again reading the stored answers first."""
+
+
+def _lock(driver: Driver, phones: list[str], now: datetime) -> None:
+    """The per-number locks of `consent.lock_subject`, for every sender of the batch, in sorted order."""
+    if not phones:
+        return
+    if driver.postgresql:
+        # One statement: a new number's row is locked by its insert, an existing one by the no-op update.
+        insert(driver, _subjects, [{"number": number, "created_at": now} for number in phones],
+               " ON CONFLICT (number) DO UPDATE SET number = excluded.number")
+    else:
+        # SQLite has no row locks: BEGIN IMMEDIATE already serialises every writer there.
+        insert(driver, _subjects, [{"number": number, "created_at": now} for number in phones], " ON CONFLICT DO NOTHING")
 
 
 def _stored(driver: Driver, items: Sequence[Inbound]) -> dict[tuple[str, str], Recorded]:
@@ -276,7 +289,7 @@ def _stored(driver: Driver, items: Sequence[Inbound]) -> dict[tuple[str, str], R
 
 
 def _plan(driver: Driver, now: datetime, changes: list[tuple[Inbound, int]]) -> _Plan:
-    """Read the changing numbers' suppressions and subscriptions once; plan every change in order."""
+    """Read the changing numbers' suppressions and subscriptions at once; plan every change in order."""
     plan = _Plan(now)
     if not changes:
         return plan
@@ -284,16 +297,18 @@ def _plan(driver: Driver, now: datetime, changes: list[tuple[Inbound, int]]) -> 
     keyring = crypto.current()
     # An erased number's rows hold its pseudonym; a STOP or START from it applies to them as well.
     owner = {keyring.pseudonym(number): number for number in numbers} | {number: number for number in numbers}
-    until = driver.result(_suppressions.c.until)
-    for row_id, number, scope, topic, paused_until in driver.execute(
-        "SELECT id, number, sender_scope, topic, until FROM suppressions"
-        f" WHERE number IN ({marks(len(owner))}) ORDER BY id", sorted(owner)
-    ).fetchall():
-        plan.rows(owner[number]).append(_Row(number, scope, topic, until(paused_until), id=row_id))
+    sql = f"SELECT 0, id, number, sender_scope, topic, until FROM suppressions WHERE number IN ({marks(len(owner))})"
+    params = sorted(owner)
     if any(item.change == "opt_out" for item, _ in changes):
-        for row_id, number, scope in driver.execute(
-            f"SELECT id, number, sender_scope FROM subscriptions WHERE number IN ({marks(len(numbers))})", numbers
-        ).fetchall():
+        # An opt-out ends the number's subscriptions too.
+        sql += (" UNION ALL SELECT 1, id, number, sender_scope, NULL, NULL FROM subscriptions"
+                f" WHERE number IN ({marks(len(numbers))})")
+        params += numbers
+    until = driver.result(_suppressions.c.until)
+    for table, row_id, number, scope, topic, paused_until in driver.execute(sql + " ORDER BY 1, 2", params).fetchall():
+        if table == 0:
+            plan.rows(owner[number]).append(_Row(number, scope, topic, until(paused_until), id=row_id))
+        else:
             plan.subscriptions.setdefault(number, []).append((row_id, scope))
     for item, inbound_id in changes:
         (plan.opt_out if item.change == "opt_out" else plan.opt_in)(item, inbound_id)
@@ -301,36 +316,40 @@ def _plan(driver: Driver, now: datetime, changes: list[tuple[Inbound, int]]) -> 
 
 
 def _write(driver: Driver, plan: _Plan, replies: _Replies) -> None:
-    """Auto-replies, then the events under the ledger head (taken last), then the suppression changes."""
-    sent_at = driver.bind(_replies.c.sent_at)
-    for before in sorted(set(replies.stale.values())):
-        numbers = sorted(number for number, cutoff in replies.stale.items() if cutoff == before)
-        driver.execute(f"DELETE FROM auto_replies WHERE number IN ({marks(len(numbers))}) AND sent_at < ?",
-                       [*numbers, sent_at(before)])
-    if replies.added:
-        insert(driver, _replies, replies.added)
-    if plan.dropped_subscriptions:
-        driver.execute(f"DELETE FROM subscriptions WHERE id IN ({marks(len(plan.dropped_subscriptions))})",
-                       plan.dropped_subscriptions)
-    if not plan.events:
-        return
-    ledger.append_driven(driver, plan.events)
+    """The ledger head first (taken last in the transaction), then every write in one go (`Driver.defer`)."""
+    if plan.events:
+        ledger.append_driven(driver, plan.events)
+    added = [row for rows in plan.suppressions.values() for row in rows if row.id is None and row.event is not None]
     if plan.dropped_suppressions:
-        driver.execute(f"DELETE FROM suppressions WHERE id IN ({marks(len(plan.dropped_suppressions))})",
-                       plan.dropped_suppressions)
+        sql = f"DELETE FROM suppressions WHERE id IN ({marks(len(plan.dropped_suppressions))})"
+        # A START then a STOP in one batch drops a row and adds one with the same key: delete first.
+        dropped_keys = {(row.number, row.scope, row.topic) for row in plan.dropped_rows}
+        if any((row.number, row.scope, row.topic) in dropped_keys for row in added):
+            driver.execute(sql, plan.dropped_suppressions)
+        else:
+            driver.defer(sql, plan.dropped_suppressions)
     created_at = driver.bind(_suppressions.c.created_at)
     for row in plan.restated:
         assert row.event is not None
-        driver.execute("UPDATE suppressions SET number = ?, until = NULL, source = 'keyword', event_id = ?,"
-                       " created_at = ? WHERE id = ?",
-                       (row.number, row.event["id"], created_at(row.event["created_at"]), row.id))
-    added = [
-        {"number": row.number, "sender_scope": row.scope, "topic": row.topic, "until": None, "source": "keyword",
-         "event_id": row.event["id"], "created_at": row.event["created_at"]}
-        for rows in plan.suppressions.values() for row in rows if row.id is None and row.event is not None
-    ]
+        driver.defer("UPDATE suppressions SET number = ?, until = NULL, source = 'keyword', event_id = ?,"
+                     " created_at = ? WHERE id = ?",
+                     (row.number, row.event["id"], created_at(row.event["created_at"]), row.id))
     if added:
-        insert(driver, _suppressions, added)
+        insert(driver, _suppressions, [
+            {"number": row.number, "sender_scope": row.scope, "topic": row.topic, "until": None, "source": "keyword",
+             "event_id": row.event["id"], "created_at": row.event["created_at"]}  # type: ignore[index]
+            for row in added
+        ], defer=True)
+    if plan.dropped_subscriptions:
+        driver.defer(f"DELETE FROM subscriptions WHERE id IN ({marks(len(plan.dropped_subscriptions))})",
+                     plan.dropped_subscriptions)
+    sent_at = driver.bind(_replies.c.sent_at)
+    for before in sorted(set(replies.stale.values())):
+        numbers = sorted(number for number, cutoff in replies.stale.items() if cutoff == before)
+        driver.defer(f"DELETE FROM auto_replies WHERE number IN ({marks(len(numbers))}) AND sent_at < ?",
+                     [*numbers, sent_at(before)])
+    if replies.added:
+        insert(driver, _replies, replies.added, defer=True)
 
 
 # --- the group commit around it -------------------------------------------------------------
@@ -371,10 +390,11 @@ class Intake:
 
     def _transaction(self, items: Sequence[Inbound]) -> list[Recorded]:
         """One batch in one transaction, tried again after what a second try resolves."""
+        look_first = False
         for attempt in range(1, RETRIES + 1):
             try:
                 with self._writer_lock, transaction(self.database) as driver:
-                    return record_batch(driver, items)
+                    return record_batch(driver, items, look_first)
             except UNREACHABLE as error:
                 if not _rolled_back_for_retry(error) or attempt == RETRIES:
                     raise
@@ -382,8 +402,8 @@ class Intake:
                 # A row a writer without the number lock (bulk import) added meanwhile: read it this time.
                 if attempt == RETRIES:
                     raise
-            except _StoredMeanwhile:
-                pass
+            except StoredBefore:
+                look_first = True
             except ledger.HeadNotReady:
                 with self.database.begin() as session:
                     ledger.lock_head(session)

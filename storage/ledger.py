@@ -187,8 +187,9 @@ def append_driven(driver: Driver, rows: list[dict[str, Any]]) -> None:
     if head is None or head[1] is None:
         raise HeadNotReady
     last_id, last_hash = chain_rows(rows, head[0], head[1])
-    driven_insert(driver, ConsentEvent.__table__, rows)
-    driver.execute("UPDATE ledger_head SET last_id = ?, last_hash = ? WHERE id = ?", (last_id, last_hash, HEAD_ID))
+    # Written with the caller's other writes: the head stays locked until the commit all the same.
+    driven_insert(driver, ConsentEvent.__table__, rows, defer=True)
+    driver.defer("UPDATE ledger_head SET last_id = ?, last_hash = ? WHERE id = ?", (last_id, last_hash, HEAD_ID))
 
 
 def seal_legacy(session: Session) -> tuple[int, str]:

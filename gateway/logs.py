@@ -67,7 +67,11 @@ class JsonFormatter(logging.Formatter):
             entry.update(_masked(fields))
         if record.exc_info:
             entry["exception"] = mask_numbers(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _ENCODER.encode(entry)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+"""One encoder for every line (json.dumps with options builds a new one per call)."""
 
 
 class MaskingTextFormatter(logging.Formatter):

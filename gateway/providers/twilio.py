@@ -81,7 +81,9 @@ class _Params:
         return iter(self.form)
 
     def getall(self, name: str) -> list[str]:
-        return self.form.getlist(name)
+        # MultiDict keeps each field's values as a list: read it as it is (twilio only sorts a copy).
+        values: list[str] = dict.__getitem__(self.form, name)
+        return values
 
 
 def _signed_with(token: str, url: ParseResult, params: _Params, signature: str, algorithm: str) -> bool:

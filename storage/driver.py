@@ -150,7 +150,11 @@ def transaction(database: Database) -> Iterator[Driver]:
     """
     engine = database.engine
     dbapi = engine.dialect.loaded_dbapi
-    pooled = engine.raw_connection()
+    try:
+        pooled = engine.raw_connection()
+    except dbapi.Error as error:
+        # Engine.raw_connection leaves a failed connect unwrapped (Engine.connect would wrap it).
+        raise _wrapped(error, engine.dialect, gone=True) from error
     connection = pooled.driver_connection
     sqlite = engine.dialect.name == "sqlite"
     try:
@@ -168,13 +172,18 @@ def transaction(database: Database) -> Iterator[Driver]:
         _rollback(connection, sqlite, dbapi)
         if gone:
             pooled.invalidate(error)
-        raise DBAPIError.instance(None, None, error, dbapi.Error, hide_parameters=True,
-                                  connection_invalidated=gone, dialect=engine.dialect) from error
+        raise _wrapped(error, engine.dialect, gone) from error
     except BaseException:
         _rollback(connection, sqlite, dbapi)
         raise
     finally:
         pooled.close()
+
+
+def _wrapped(error: Exception, dialect: Dialect, gone: bool) -> DBAPIError:
+    """The SQLAlchemy exception for a driver error (OperationalError, IntegrityError...), parameters hidden."""
+    return DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error, hide_parameters=True,
+                               connection_invalidated=gone, dialect=dialect)
 
 
 def _rollback(connection: Any, sqlite: bool, dbapi: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage import GLOBAL_SCOPE, ConsentEvent, Database, ReceivedMessage, Suppression
 from storage.consent import ConsentChange, apply_change
@@ -204,4 +204,11 @@ def test_sqlite_batches_of_all_workers_queue_on_one_file_lock(tmp_path: Path) ->
             fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     with open(lock.path) as other:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    database.dispose()
+
+
+def test_an_unreachable_database_is_an_operational_error_as_the_spool_expects() -> None:
+    database = Database("postgresql+psycopg://postgres@127.0.0.1:9/nowhere", connect_args={"connect_timeout": 2})
+    with pytest.raises(OperationalError):
+        intake(database).record(message(A, "opt_out"))
     database.dispose()

@@ -167,20 +167,7 @@ def _record(
                 log.info("reply to inbound %s withheld by the %s limit", message.message_id, withheld)
                 reply = None
         received = consent.add_inbound(
-            session,
-            ReceivedMessage(
-                provider=message.provider,
-                provider_message_id=message.message_id,
-                from_address=message.from_.value,
-                from_kind=message.from_.kind,
-                to_address=message.to.value,
-                sender_scope=message.sender_scope,
-                body=message.body,
-                intent=decision.intent,
-                decision=decision.to_dict(),
-                rules_version=rules_version,
-                reply=reply,
-            ),
+            session, ReceivedMessage(**_inbound(message, decision, rules_version, reply, action, limits).columns(reply))
         )
         if action and message.from_.is_phone:
             scopes = (GLOBAL_SCOPE,) if action == "opt_out" and decision.scope == "all" else message.scopes

@@ -72,6 +72,15 @@ class Inbound:
     limits: ReplyPolicy | None = None
     phone: bool = True
 
+    def columns(self, reply: str | None) -> dict[str, Any]:
+        """Its row of inbound_messages, with the reply given (the limits may have withheld the planned one)."""
+        return {
+            "provider": self.provider, "provider_message_id": self.message_id, "from_address": self.from_address,
+            "from_kind": self.from_kind, "to_address": self.to_address, "sender_scope": self.scopes[0],
+            "body": self.body, "intent": self.intent, "decision": self.decision, "rules_version": self.rules_version,
+            "reply": reply,
+        }
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -238,12 +247,7 @@ def record_batch(driver: Driver, items: Sequence[Inbound], look_first: bool = Fa
             reply = None if withheld else reply
         stored[key] = Recorded(item.intent, reply, duplicate=True)
         results.append(Recorded(item.intent, reply, duplicate=False, withheld=withheld))
-        new.append((item, {
-            "provider": item.provider, "provider_message_id": item.message_id, "from_address": item.from_address,
-            "from_kind": item.from_kind, "to_address": item.to_address, "sender_scope": item.scopes[0],
-            "body": item.body, "intent": item.intent, "decision": item.decision,
-            "rules_version": item.rules_version, "reply": reply, "received_at": now,
-        }))
+        new.append((item, {**item.columns(reply), "received_at": now}))
     ids: dict[tuple[str, str], int] = {}
     if new:
         returned = insert(driver, _inbound, [row for _, row in new],

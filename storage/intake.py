@@ -28,7 +28,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
-from weakref import WeakKeyDictionary, finalize
+from weakref import WeakKeyDictionary, finalize, ref
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -363,9 +363,16 @@ class Intake:
     """The group commit of one database: `record` waits until its message's batch has committed."""
 
     def __init__(self, database: Database) -> None:
-        self.database = database
+        # Weakly: the registry below holds intakes by their database, which must stay collectable.
+        self._database = ref(database)
         self.commits: GroupCommit[Inbound, Recorded] = GroupCommit(self._apply)
         self._writer_lock = _WriterLock(database)
+
+    @property
+    def database(self) -> Database:
+        database = self._database()
+        assert database is not None, "the database of a live intake is referenced by its caller"
+        return database
 
     def record(self, item: Inbound) -> Recorded:
         return self.commits.submit(item)

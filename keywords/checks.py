@@ -56,18 +56,21 @@ def collisions(rf: RuleFile) -> Fail:
     fz = rf.settings.fuzzy
     outs = [e for lang in rf.languages.values() for e in lang.keywords if e.intent in ("opt_out", "opt_out_all")]
     ins = [e for lang in rf.languages.values() for e in lang.keywords if e.intent == "opt_in"]
+    out_keys = [(o, ok, squeeze(ok)) for o in outs if (ok := compact(analyse(o.text).words))]
     out: Fail = []
     for i in ins:
         ik = compact(analyse(i.text).words)
-        for o in outs:
-            ok = compact(analyse(o.text).words)
-            if not ik or not ok or ik == ok:
+        if not ik:
+            continue
+        ik_squeezed = squeeze(ik)
+        for o, ok, ok_squeezed in out_keys:
+            if ik == ok:
                 continue
             budget = fz.budget(len(ok)) if fz.enabled else 0
             if fz.enabled and "opt_in" in fz.intents:
                 budget = max(budget, fz.budget(len(ik)))
             dist = OSA.distance(ik, ok)
-            if dist <= budget or squeeze(ik) == squeeze(ok):
+            if dist <= budget or ik_squeezed == ok_squeezed:
                 out.append((i.line, f"opt_in keyword '{i.text}' is {dist} edit(s) from {o.intent} keyword "
                             f"'{o.text}' (line {o.line}): a typo would turn an opt-out into an opt-in"))
     return out

@@ -57,6 +57,8 @@ def _contains(text_words: tuple[str, ...], needle: str) -> bool:
     if not words:
         return False
     size = len(words)
+    if size == 1:
+        return words[0] in text_words
     return any(text_words[i : i + size] == words for i in range(len(text_words) - size + 1))
 
 

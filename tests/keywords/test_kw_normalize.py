@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keywords import Rules
-from keywords.normalize import analyse, normalize
+from keywords.normalize import _analyse_ascii, _analyse_unicode, analyse, normalize
 
 TABLE = [
     ("padding", "   STOP   ", "stop"),
@@ -80,6 +80,13 @@ def test_normalize_idempotent_any_codepoint(text: str) -> None:
 def test_normalize_idempotent_on_tricky_alphabet(text: str) -> None:
     once = normalize(text)
     assert normalize(once) == once
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
+       | st.lists(st.sampled_from(list("stopSTOP0135 .-_!?'`\t\x00")), max_size=30).map("".join))
+def test_ascii_shortcut_matches_full_pipeline(text: str) -> None:
+    assert _analyse_ascii(text) == _analyse_unicode(text)
 
 
 @settings(max_examples=300, deadline=None)

@@ -44,6 +44,7 @@ candidates are looked up by length and first letter(s) instead of scanning every
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -87,7 +88,7 @@ def _is_cjk_free(word: str) -> bool:
     return analyse(word).words == (word,)
 
 
-def _substrings(keys: list[str] | set[str] | dict[str, object]) -> frozenset[str]:
+def _substrings(keys: Iterable[str]) -> frozenset[str]:
     """Every piece a message word can be of these keys (a key may span words: "opt out")."""
     return frozenset(key[i:j] for key in keys for i in range(len(key)) for j in range(i + 1, len(key) + 1))
 

@@ -15,8 +15,9 @@ Tie-breaks::
 
     situation                                      result
     ---------------------------------------------  ------------------------------------------
-    keywords of two intents in one message         opt_out_all > opt_out > opt_in > help
-      ("STOP START", "help stop")                  (stopping is the safe side of a mistake)
+    keywords of two intents in one message         opt_out_all > opt_out > opt_in > join >
+      ("STOP START", "help stop", "STOP YES")      confirm > help (stopping is the safe side of
+                                                   a mistake)
     phrases of two intents in one message          same order
     guard (negation) within guard_window words     that phrase is ignored ("don't stop texting")
       before a phrase
@@ -35,7 +36,8 @@ Fuzzy edit budget (settings.fuzzy): by keyword length, default 1-3 letters exact
 keyboard slips (typos.py: swapped letters, a neighbouring key, a doubled or dropped letter); the
 first letter must always match unless swapped with the second. Doubled letters are forgiven
 ("STOPP"). Protected words (per language, e.g. "quite") never match. Only intents in
-settings.fuzzy.intents (default opt_out, opt_out_all) are fuzzy-matched; HELP and START are not.
+settings.fuzzy.intents (default opt_out, opt_out_all) are fuzzy-matched; HELP and START are not,
+and the double opt-in keywords (join: JOIN, confirm: YES) never are: they have no phrases either.
 
 Speed: a message with a word that is no piece of any keyword or courtesy word skips the courtesy
 tier, one with two words that are no piece of a courtesy word skips the fuzzy tier, and fuzzy
@@ -54,7 +56,7 @@ from keywords.model import RuleFile
 from keywords.normalize import Normalized, analyse, squeeze
 from keywords.typos import is_typo
 
-PRIORITY = {"opt_out_all": 0, "opt_out": 1, "opt_in": 2, "help": 3}
+PRIORITY = {"opt_out_all": 0, "opt_out": 1, "opt_in": 2, "join": 3, "confirm": 4, "help": 5}
 FUZZY_PRIORITY = {"opt_out": 0, "opt_out_all": 1, "opt_in": 2}
 
 

@@ -71,6 +71,13 @@ def test_opt_in_and_help_recall(rules: Rules, intent: str) -> None:
     assert recall >= 0.95, f"{intent} recall {recall:.1%}; missed:\n" + "\n".join(misses)
 
 
+def test_double_opt_in_actions(rules: Rules) -> None:
+    """Rows noted join/confirm are opt_in with that action; every other row has no action."""
+    wrong = [f"{r.message!r} ({r.language}, {r.note}) -> {rules.classify(r.message).action}" for r in ROWS
+             if rules.classify(r.message).action != (r.note if r.note in ("join", "confirm") else None)]
+    assert not wrong, "\n".join(wrong)
+
+
 def test_opt_out_all_scope(rules: Rules) -> None:
     wrong = [r.message for r in ROWS if r.intent == "opt_out_all" and got(rules, r.message) != "opt_out_all"]
     assert not wrong, wrong

@@ -44,7 +44,7 @@ CASES = [
     pytest.param("keywords: [START]", "keywords: [START, '!!!']", "'!!!'", "empty after normalisation",
                  id="keyword-only-punctuation"),
     pytest.param("keywords: [HELP]", "keywords: [HELP, S.T.O.P]", "S.T.O.P",
-                 "is an help keyword here and an opt_out keyword", id="same-keyword-two-intents"),
+                 "is a help keyword here and an opt_out keyword", id="same-keyword-two-intents"),
     pytest.param("keywords: [START]", "keywords: [START, STOW]", "STOW",
                  "opt_in keyword 'STOW' is 1 edit(s) from opt_out keyword 'STOP'", id="fuzzy-collision"),
     pytest.param("courtesy: [please]", "courtesy: [please, stop]", "courtesy: [please, stop]",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -39,9 +38,8 @@ def got(rules: Rules, text: str) -> str:
 
 
 def test_corpus_shape() -> None:
-    counts = Counter(r.intent for r in ROWS)
     assert len(ROWS) >= 400
-    assert counts["none"] >= 120
+    assert sum(1 for r in ROWS if r.intent == "none" and r.note != "other") >= 120  # tricky, not "lol"
     shipped = {"en", "es", "fr", "de", "pt", "it", "nl", "pl", "ru", "uk", "tr", "ar", "zh", "ja"}
     assert shipped <= {r.language for r in ROWS if r.intent == "opt_out"}
 

@@ -97,6 +97,19 @@ def test_classify_never_raises(rules: Rules, text: str) -> None:
     assert d.to_dict()["normalized"] == d.normalized
 
 
+CONTROL_OR_KEYWORD = st.characters(categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Mn"]) | st.sampled_from(
+    ["STOP", "s", "t", "o", "p", " ", ".", "YES", "ОТПИСАТЬСЯ", "退订", "\r\n", "\x1b[31m"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(CONTROL_OR_KEYWORD, max_size=40).map("".join), st.integers(min_value=1, max_value=3000))
+def test_classify_never_raises_on_long_control_text(rules: Rules, piece: str, times: int) -> None:
+    text = piece * times  # up to ~100,000 characters of control, format, surrogate and keyword pieces
+    assert rules.classify(text).intent in ("opt_out", "opt_in", "help", "none")
+    once = normalize(text)
+    assert normalize(once) == once
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from keywords import Rules, RulesError, load_rules
-
-MINIMAL = Path(__file__).with_name("minimal.yaml").read_text(encoding="utf-8")
+from keywords import Rules, load_rules
+from tests.keywords.files import MINIMAL, assert_refused, write
 
 # mailroom-style edge-case table: text, action (None: opt_in without one; "-": another intent), tier
 CASES = [
@@ -97,12 +96,6 @@ WITH_DOI = MINIMAL.replace("""    help:
 """).replace("  none: [hello]", "  join: [JOIN]\n  confirm: [yes please]\n  none: [hello, yes I'll be there at 5]")
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "keywords.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_minimal_file_with_double_opt_in_loads(tmp_path: Path) -> None:
     rules = load_rules(write(tmp_path, WITH_DOI))
     assert (rules.classify("YES").action, rules.reply("confirm", "en", None)) == ("confirm", "Acme: confirmed. Reply STOP to stop.")
@@ -131,8 +124,8 @@ REFUSALS = [
                  "does not name the brand 'Acme'", id="join-reply-without-brand"),
     pytest.param('confirm: "{brand}: confirmed. Reply STOP to stop."', 'confirm: "{brand}: confirmed."',
                  "confirm: ", "does not say how to opt out", id="confirm-reply-without-stop"),
-    pytest.param('      confirm: "{brand}: confirmed. Reply STOP to stop."\n', "", "    confirm:\n",
-                 "has no confirm reply", id="confirm-keywords-without-reply"),
+    pytest.param('      confirm: "{brand}: confirmed. Reply STOP to stop."\n', "", "  en:",
+                 "languages.en has no confirm reply", id="confirm-keywords-without-reply"),
     pytest.param("    confirm:\n      keywords: [YES]", "    confirm:\n      keywords: [YES]\n      phrases: [yes i do]",
                  "phrases: [yes i do]", "unknown field 'phrases' in languages.en.confirm", id="confirm-has-no-phrases"),
     pytest.param("  confirm: [yes please]", "  confirm: [yes please, yes I'll be there]",
@@ -143,16 +136,7 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("old", "new", "needle", "reason"), REFUSALS)
 def test_refusal(tmp_path: Path, old: str, new: str, needle: str, reason: str) -> None:
-    assert old in WITH_DOI
-    text = WITH_DOI.replace(old, new, 1)
-    with pytest.raises(RulesError) as info:
-        load_rules(write(tmp_path, text))
-    matching = [line for _, line, r in info.value.problems if reason in r]
-    assert matching, str(info.value)
-    if needle == "    confirm:\n":  # a missing reply is reported on the language's line
-        needle = "  en:"
-    expected = next(i for i, line in enumerate(text.splitlines(), 1) if needle.strip("\n") in line)
-    assert expected in matching, f"expected line {expected}:\n{info.value}"
+    assert_refused(tmp_path, WITH_DOI, old, new, needle, reason)
 
 
 def test_files_without_double_opt_in_need_no_join_replies(tmp_path: Path) -> None:

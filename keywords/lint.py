@@ -57,12 +57,28 @@ def _contains(text_words: tuple[str, ...], needle: str) -> bool:
     if not words:
         return False
     size = len(words)
+    if size == 1:
+        return words[0] in text_words
     return any(text_words[i : i + size] == words for i in range(len(text_words) - size + 1))
 
 
-def lint(r: RenderedReply, lang: Language, opt_in_words: list[str], opt_out_words: list[str],
-         sender: Sender) -> list[str]:
-    """Reasons this rendered reply is not acceptable (empty list when it is)."""
+def with_article(section: str) -> str:
+    """Section name with its article ("an opt_out", "a help"), for messages to people."""
+    return f"{'an' if section[0] in 'aeiou' else 'a'} {section}"
+
+
+# What each reply kind must name so the person knows how to go on: (section, what it tells, example).
+MUST_NAME: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "opt_out": (("opt_in", "how to re-subscribe", "START"),),
+    "help": (("opt_out", "how to opt out", "STOP"),),
+    "join": (("confirm", "how to confirm", "YES"), ("opt_out", "how to opt out", "STOP"),
+             ("help", "how to get help", "HELP")),
+    "confirm": (("opt_out", "how to opt out", "STOP"),),
+}
+
+
+def lint(r: RenderedReply, lang: Language, keywords: dict[str, list[str]], sender: Sender) -> list[str]:
+    """Reasons this rendered reply is not acceptable (empty list when it is); keywords by section."""
     where = f"reply {r.kind} ({r.language}) for sender {r.sender}"
     problems: list[str] = []
     words = analyse(r.text).words
@@ -82,11 +98,9 @@ def lint(r: RenderedReply, lang: Language, opt_in_words: list[str], opt_out_word
         if promo:
             problems.append(f"{where} contains promotional wording ({', '.join(promo)}); "
                             "an opt-out confirmation must not market")
-        if r.kind == "opt_out" and not any(_contains(words, w) for w in opt_in_words):
-            problems.append(f"{where} does not say how to re-subscribe (name an opt_in keyword such as START)")
-    if r.kind == "help":
-        if sender.contact and not _contains(words, sender.contact):
-            problems.append(f"{where} does not give the contact '{sender.contact}' (use {{contact}})")
-        if not any(_contains(words, w) for w in opt_out_words):
-            problems.append(f"{where} does not say how to opt out (name an opt_out keyword such as STOP)")
+    if r.kind == "help" and sender.contact and not _contains(words, sender.contact):
+        problems.append(f"{where} does not give the contact '{sender.contact}' (use {{contact}})")
+    for section, what, example in MUST_NAME.get(r.kind, ()):
+        if not any(_contains(words, w) for w in keywords.get(section, ())):
+            problems.append(f"{where} does not say {what} (name {with_article(section)} keyword such as {example})")
     return problems

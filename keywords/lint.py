@@ -103,7 +103,8 @@ def lint(r: RenderedReply, lang: Language, keywords: dict[str, list[str]], sende
     problems: list[str] = []
     words = analyse(r.text).words
     if r.encoding.segments > r.max_segments:
-        sample = "".join(f" with {{{name}}} as '{SAMPLE_VALUES[name]}'" for name in sorted(FILLED_WHEN_SENT.get(r.kind, ())))
+        filled = sorted(FILLED_WHEN_SENT.get(r.kind, ()))
+        sample = "".join(f" with {{{name}}} as '{SAMPLE_VALUES[name]}'" for name in filled)
         problems.append(
             f"{where} is {r.encoding.chars} characters{sample}, {r.encoding.encoding}, {r.encoding.segments} SMS "
             f"segments but the file allows {r.max_segments}; shorten it or add max_segments: "

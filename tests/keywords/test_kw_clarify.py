@@ -30,7 +30,8 @@ def test_every_shipped_language_asks_and_confirms(rules: Rules) -> None:
 def test_the_english_question_says_what_the_rule_asks_for(rules: Rules) -> None:
     text = rules.reply("opt_out_clarify", "en", None, topics=LISTED) or ""
     assert text == ("Acme Outlet: All our messages are stopped. If you do not reply, it stays that way. To stop only "
-                    "some topics, reply with their numbers or names: 1 offers, 2 news, 3 events. Reply START to resubscribe.")
+                    "some topics, reply with their numbers or names: 1 offers, 2 news, 3 events. "
+                    "Reply START to resubscribe.")
     assert rules.reply("opt_out_narrowed", "en", None, topics="news") == (
         "Acme Outlet: you will no longer get news messages. Reply STOP to stop all.")
 
@@ -83,7 +84,8 @@ REFUSED = [
     pytest.param("Reply START to resubscribe now.", "Bye.", "opt_out_clarify:",
                  "does not say how to re-subscribe (name an opt_in keyword such as START)", id="clarify-without-start"),
     pytest.param("Reply STOP to stop all.", "Thanks.", "opt_out_narrowed:",
-                 "does not say how to stop everything (name an opt_out keyword such as STOP)", id="narrowed-without-stop"),
+                 "does not say how to stop everything (name an opt_out keyword such as STOP)",
+                 id="narrowed-without-stop"),
     pytest.param("no more {topics} messages", "no more messages", "opt_out_narrowed:",
                  "does not list the topics (use {topics})", id="narrowed-without-topics"),
     pytest.param("it stays so.", "see acme.com.", "opt_out_clarify:",

@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import OSA
 
-from keywords.lint import PLACEHOLDERS, RenderedReply, lint, placeholders, render, with_article
+from keywords.lint import (FILLED_WHEN_SENT, PLACEHOLDERS, SAMPLE_VALUES, RenderedReply, fill, lint, placeholders,
+                           render, with_article)
 from keywords.matcher import compact
-from keywords.model import ACTIONS, FCC_KEYWORDS, INTENTS, REPLY_KINDS, SECTIONS, Entry, RuleFile, Sender
+from keywords.model import (ACTIONS, CLARIFY_KINDS, FCC_KEYWORDS, INTENTS, REPLY_KINDS, SECTIONS, Entry, ReplyText,
+                            RuleFile, Sender)
 from keywords.normalize import analyse, squeeze
 from keywords.sms import measure
 
@@ -93,7 +95,13 @@ def reply_templates(rf: RuleFile) -> Fail:
         missing = [k for k in needed if k not in lang.replies]
         if missing:
             out.append((lang.line, f"languages.{lang.code} has no {', '.join(missing)} reply"))
-    templates = [r for lang in rf.languages.values() for r in lang.replies.values()]
+        # The question and its answer's confirmation go together: a language asks only if it can confirm.
+        clarify = [k for k in CLARIFY_KINDS if k in lang.replies]
+        if clarify and len(clarify) < len(CLARIFY_KINDS):
+            lacking = [k for k in CLARIFY_KINDS if k not in lang.replies]
+            out.append((lang.replies[clarify[0]].line, f"languages.{lang.code} has {', '.join(clarify)} but no "
+                        f"{', '.join(lacking)} reply (the two go together)"))
+    templates: list[tuple[str, ReplyText]] = [item for lang in rf.languages.values() for item in lang.replies.items()]
     for sender in _senders(rf):
         if sender.language not in rf.languages:
             out.append((sender.language_line, f"sender {sender.key}: default language '{sender.language}' "
@@ -101,14 +109,15 @@ def reply_templates(rf: RuleFile) -> Fail:
         for code, kinds in sender.replies.items():
             if code not in rf.languages:
                 out.append((sender.line, f"sender {sender.key} has replies for unknown language '{code}'"))
-            templates.extend(kinds.values())
-    for r in templates:
+            templates.extend(kinds.items())
+    for kind, r in templates:
         names = placeholders(r.text)
+        allowed = PLACEHOLDERS | FILLED_WHEN_SENT.get(kind, frozenset())
         if names is None:
             out.append((r.line, "reply has unbalanced { } braces (write {{ or }} for a literal brace)"))
-        elif names - PLACEHOLDERS:
-            out.append((r.line, f"reply uses unknown placeholder(s) {', '.join(sorted(names - PLACEHOLDERS))} "
-                        f"(allowed: {', '.join(sorted(PLACEHOLDERS))})"))
+        elif names - allowed:
+            out.append((r.line, f"{kind} reply uses unknown placeholder(s) {', '.join(sorted(names - allowed))} "
+                        f"(allowed: {', '.join(sorted(allowed))})"))
     return out
 
 
@@ -122,7 +131,8 @@ def rendered_replies(rf: RuleFile) -> list[RenderedReply]:
                 if tmpl is None:
                     continue
                 text = render(tmpl, sender)
-                out.append(RenderedReply(sender.key, code, kind, text, tmpl.line, tmpl.max_segments, measure(text)))
+                sent = fill(text, SAMPLE_VALUES) if kind in FILLED_WHEN_SENT else text
+                out.append(RenderedReply(sender.key, code, kind, text, tmpl.line, tmpl.max_segments, measure(sent)))
     return out
 
 

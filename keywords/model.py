@@ -9,7 +9,12 @@ INTENTS = ("opt_out", "opt_out_all", "opt_in", "help")
 # typos); their decisions are opt_in with this action, so the consent path can tell them apart.
 ACTIONS = ("join", "confirm")
 SECTIONS = (*INTENTS, *ACTIONS)
-REPLY_KINDS = SECTIONS
+# Opt-out scope clarification (FCC 47 CFR 64.1200(a)(12)): the STOP confirmation that asks which
+# topics the opt-out covers, and the answer's confirmation. Replies only, no keywords; optional
+# per language (a language without them falls back like any reply), but each language has both or
+# neither. Their {topics} is filled when the reply is sent.
+CLARIFY_KINDS = ("opt_out_clarify", "opt_out_narrowed")
+REPLY_KINDS = (*SECTIONS, *CLARIFY_KINDS)
 OPT_OUT_INTENTS = frozenset({"opt_out", "opt_out_all"})
 # The public intent of a decision by the section its keyword is listed under.
 PUBLIC_INTENT = {"opt_out": "opt_out", "opt_out_all": "opt_out", "opt_in": "opt_in", "help": "help",

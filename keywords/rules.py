@@ -9,7 +9,7 @@ from typing import Any, Literal, cast
 
 from keywords import checks
 from keywords.errors import RulesError
-from keywords.lint import RenderedReply, render
+from keywords.lint import FILLED_WHEN_SENT, RenderedReply, fill, render
 from keywords.matcher import Matcher
 from keywords.model import ACTIONS, PUBLIC_INTENT, REPLY_KINDS, Reason, RuleFile, Sender
 from keywords.schema import Reader
@@ -82,17 +82,22 @@ class Rules:
             return self.file.senders[sender]
         return self.file.default_sender
 
-    def reply(self, kind: str, language: str | None, sender: str | None) -> str | None:
-        """Reply text for ``kind`` in ``language``, else the sender's language, else English."""
+    def reply(self, kind: str, language: str | None, sender: str | None, topics: str | None = None) -> str | None:
+        """Reply text for ``kind`` in ``language``, else the sender's language, else English.
+
+        ``topics`` fills {topics} in the kinds that list them (opt_out_clarify, opt_out_narrowed).
+        """
         if kind not in REPLY_KINDS:
             raise ValueError(f"unknown reply kind {kind!r}; expected one of {', '.join(REPLY_KINDS)}")
+        if (topics is not None) != (kind in FILLED_WHEN_SENT):
+            raise ValueError(f"topics are given with, and only with, the {' and '.join(FILLED_WHEN_SENT)} replies")
         s = self.sender(sender)
         for lang in (language, s.language, "en"):
             if lang is None:
                 continue
             text = self._replies.get((s.key, lang, kind))
             if text is not None:
-                return text
+                return text if topics is None else fill(text, {"topics": topics})
         return None
 
     def reply_for(self, decision: Decision, sender: str | None) -> str | None:

@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine  # noqa: E402
 from gateway import simulator  # noqa: E402
+from storage import crypto  # noqa: E402
 
 TOKEN = "bench-twilio-token"
 PATH = "/webhooks/twilio/sms"
@@ -210,6 +211,8 @@ def run(backend: str, args: argparse.Namespace) -> tuple[Result, Result]:
             "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": "bench-api-token",
             "INSTANCE_PATH": str(work / "instance"), "WEB_CONCURRENCY": str(args.workers),
             "GUNICORN_THREADS": str(args.threads), "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
+            # Throwaway ledger keys, as a deployment sets them (PostgreSQL refuses development keys).
+            "LEDGER_KEYS": crypto.generate_fernet_key(), "NUMBER_HASH_KEY": crypto.generate_hash_key(),
         })
         env.pop("PUBLIC_BASE_URL", None)
         results = []

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import api, cli, config, health, logs, metrics, spool
-from gateway import dashboard, links, pages
+from gateway import clarify, dashboard, links, pages
 from gateway import ledger_keys
 from gateway.providers import twilio
 from keywords import RulesHolder
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(twilio.bp)
     app.register_blueprint(api.bp)
     links.init_app(app)
+    clarify.init_app(app)
     pages.init_app(app)
     dashboard.init_app(app)
     cli.init_app(app)

@@ -64,7 +64,11 @@ def simulate(body: str, from_: str, to: str, service: str | None, sid: str | Non
     path = "/webhooks/twilio/sms"
     public = current_app.config["PUBLIC_BASE_URL"]
     form = simulator.inbound_form(body, from_, to, message_sid=sid, messaging_service_sid=service)
-    status, answer = simulator.post(base + path, form, token, sign_url=(public.rstrip("/") + path) if public else None)
+    try:
+        status, answer = simulator.post(base + path, form, token, sign_url=(public.rstrip("/") + path) if public else None)
+    except OSError as error:  # URLError included: nothing listens there, or it did not answer in time
+        reason = getattr(error, "reason", error)
+        raise click.ClickException(f"no gateway answered at {base} ({reason}); start one with `make run`") from None
     click.echo(f"HTTP {status} (MessageSid {form['MessageSid']})")
     click.echo(answer)
     if status >= 400:

@@ -24,6 +24,7 @@ from storage.limits import ReplyPolicy, take_reply
 from storage.types import utcnow
 
 if TYPE_CHECKING:
+    from gateway.clarify import Clarifier
     from gateway.spool import InboundSpool
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def handle_inbound(
     spool: InboundSpool | None = None,
     limits: ReplyPolicy | None = None,
     opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW,
+    clarifier: Clarifier | None = None,
 ) -> Outcome:
     """Decide, record and answer one inbound message; a retried delivery gets the first answer again."""
     decision = rules.classify(message.body)
@@ -74,7 +76,7 @@ def handle_inbound(
         # Older messages still wait in the spool for the database: this one queues behind them.
         return spool.keep(message, decision, rules.version, reply)
     try:
-        return record(message, decision, rules.version, reply, database, limits, opt_in_window)
+        return record(message, decision, rules.version, reply, database, limits, opt_in_window, clarifier)
     except DATABASE_DOWN:
         if spool is None:
             raise
@@ -91,6 +93,7 @@ def record(
     database: Database,
     limits: ReplyPolicy | None = None,
     opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW,
+    clarifier: Clarifier | None = None,
 ) -> Outcome:
     """Store the message and apply its consent change once; a repeated message id gets the stored answer."""
     action = consent_action(decision)
@@ -104,7 +107,7 @@ def record(
             log.info("not a phone sender (%s); %s recorded without a consent change", message.from_.kind, decision.intent)
         return Outcome(intent=stored.intent, reply=stored.reply, duplicate=stored.duplicate)
     try:
-        return _record(message, decision, rules_version, reply, database, limits, opt_in_window)
+        return _record(message, decision, rules_version, reply, database, limits, opt_in_window, clarifier)
     except IntegrityError:
         # A concurrent delivery of the same message id won the race: answer as it did.
         with database.begin() as session:
@@ -146,6 +149,7 @@ def _record(
     database: Database,
     limits: ReplyPolicy | None,
     opt_in_window: timedelta,
+    clarifier: Clarifier | None = None,
 ) -> Outcome:
     action = consent_action(decision)
     with database.begin() as session:
@@ -158,6 +162,11 @@ def _record(
         if action == "confirm" and not consent.can_confirm(session, message.from_.value, message.scopes):
             # A YES with nothing pending (late, or part of a conversation) gets no "confirmed" reply.
             reply = None
+        # Opt-out scope clarification (gateway/clarify.py): a STOP may ask which topics it covers,
+        # an answer gets its confirmation; the turn's writes follow the consent change below.
+        turn = clarifier.begin(session, message, decision, reply) if clarifier is not None else None
+        if turn is not None:
+            reply = turn.reply
         if reply is not None and limits is not None:
             # Under the number's lock: every worker and machine counts the same replies. A withheld
             # reply never holds back the consent change below.
@@ -186,6 +195,8 @@ def _record(
             )
         elif action:
             log.info("not a phone sender (%s); %s recorded without a consent change", message.from_.kind, decision.intent)
+        if turn is not None:
+            turn.finish(session, received)
     return Outcome(intent=decision.intent, reply=reply, duplicate=False)
 
 

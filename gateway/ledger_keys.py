@@ -32,13 +32,25 @@ def _dev_key(instance: Path, name: str, generate: str) -> str:
     return path.read_text().strip()
 
 
+class SharedDatabaseWithoutKeys(RuntimeError):
+    """Development keys were about to be made for a database that several machines may share."""
+
+
 def init_app(app: Flask) -> None:
     """Fill LEDGER_KEYS / NUMBER_HASH_KEY (environment, test config, or development files) and install them."""
     instance = Path(app.instance_path)
     keys = app.config.get("LEDGER_KEYS") or os.environ.get("LEDGER_KEYS")
+    hash_key = app.config.get("NUMBER_HASH_KEY") or os.environ.get("NUMBER_HASH_KEY")
+    if not (keys and hash_key) and not app.config["DATABASE_URL"].startswith("sqlite"):
+        # Keys made under one machine's instance/ would differ on every other machine: bodies one
+        # machine wrote would not decrypt on the next, and the ledger chain would not verify.
+        missing = " and ".join(name for name, value in (("LEDGER_KEYS", keys), ("NUMBER_HASH_KEY", hash_key)) if not value)
+        raise SharedDatabaseWithoutKeys(
+            f"{missing} must be set when DATABASE_URL is not SQLite (development keys are for one machine); "
+            "see README, 'Keys and tokens'"
+        )
     if not keys:
         keys = _dev_key(instance, DEV_LEDGER_KEYS_FILE, crypto.generate_fernet_key())
-    hash_key = app.config.get("NUMBER_HASH_KEY") or os.environ.get("NUMBER_HASH_KEY")
     if not hash_key:
         hash_key = _dev_key(instance, DEV_NUMBER_HASH_KEY_FILE, crypto.generate_hash_key())
     keyring = crypto.Keyring.from_strings(keys, hash_key)

@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import OSA
 
-from keywords.lint import PLACEHOLDERS, RenderedReply, lint, placeholders, render
+from keywords.lint import (FILLED_WHEN_SENT, PLACEHOLDERS, SAMPLE_VALUES, RenderedReply, fill, lint, placeholders,
+                           render, with_article)
 from keywords.matcher import compact
-from keywords.model import FCC_KEYWORDS, INTENTS, REPLY_KINDS, Entry, RuleFile, Sender
+from keywords.model import (ACTIONS, CLARIFY_KINDS, FCC_KEYWORDS, INTENTS, REPLY_KINDS, SECTIONS, Entry, ReplyText,
+                            RuleFile, Sender)
 from keywords.normalize import analyse, squeeze
 from keywords.sms import measure
 
@@ -32,8 +34,9 @@ def vocabulary(rf: RuleFile) -> Fail:
                 key = compact(words) if table == "keywords" else " ".join(words)
                 other = seen.get(key)
                 if other is not None and other.intent != e.intent:
-                    out.append((e.line, f"'{e.text}' (normalised '{key}') is an {e.intent} {table[:-1]} here "
-                                f"and an {other.intent} {table[:-1]} on line {other.line}"))
+                    kind = table[:-1]
+                    out.append((e.line, f"'{e.text}' (normalised '{key}') is {with_article(e.intent)} {kind} here "
+                                f"and {with_article(other.intent)} {kind} on line {other.line}"))
                 seen.setdefault(key, e)
     for lang in rf.languages.values():
         for name in ("courtesy", "protected", "guards", "other_channels", "sms_words", "promotional"):
@@ -52,23 +55,26 @@ def vocabulary(rf: RuleFile) -> Fail:
 
 
 def collisions(rf: RuleFile) -> Fail:
-    """An opt-in keyword a typo away from an opt-out keyword would flip a STOP into a START."""
+    """An opt-in, JOIN or YES keyword a typo away from an opt-out keyword would flip a STOP into a START."""
     fz = rf.settings.fuzzy
     outs = [e for lang in rf.languages.values() for e in lang.keywords if e.intent in ("opt_out", "opt_out_all")]
-    ins = [e for lang in rf.languages.values() for e in lang.keywords if e.intent == "opt_in"]
+    ins = [e for lang in rf.languages.values() for e in lang.keywords if e.intent in ("opt_in", *ACTIONS)]
+    out_keys = [(o, ok, squeeze(ok)) for o in outs if (ok := compact(analyse(o.text).words))]
     out: Fail = []
     for i in ins:
         ik = compact(analyse(i.text).words)
-        for o in outs:
-            ok = compact(analyse(o.text).words)
-            if not ik or not ok or ik == ok:
+        if not ik:
+            continue
+        ik_squeezed = squeeze(ik)
+        for o, ok, ok_squeezed in out_keys:
+            if ik == ok:
                 continue
             budget = fz.budget(len(ok)) if fz.enabled else 0
-            if fz.enabled and "opt_in" in fz.intents:
+            if fz.enabled and i.intent in fz.intents:  # join and confirm never accept typos
                 budget = max(budget, fz.budget(len(ik)))
             dist = OSA.distance(ik, ok)
-            if dist <= budget or squeeze(ik) == squeeze(ok):
-                out.append((i.line, f"opt_in keyword '{i.text}' is {dist} edit(s) from {o.intent} keyword "
+            if dist <= budget or ik_squeezed == ok_squeezed:
+                out.append((i.line, f"{i.intent} keyword '{i.text}' is {dist} edit(s) from {o.intent} keyword "
                             f"'{o.text}' (line {o.line}): a typo would turn an opt-out into an opt-in"))
     return out
 
@@ -82,11 +88,20 @@ def reply_templates(rf: RuleFile) -> Fail:
     out: Fail = []
     if "en" not in rf.languages:
         out.append((1, "languages.en is required: it is the last fallback for every reply"))
+    # Replies fall back to the sender's language, so every language answers every kind in use.
+    used = {e.intent for lang in rf.languages.values() for e in lang.keywords}
+    needed = [*INTENTS, *(a for a in ACTIONS if a in used)]
     for lang in rf.languages.values():
-        missing = [k for k in REPLY_KINDS if k not in lang.replies]
+        missing = [k for k in needed if k not in lang.replies]
         if missing:
             out.append((lang.line, f"languages.{lang.code} has no {', '.join(missing)} reply"))
-    templates = [r for lang in rf.languages.values() for r in lang.replies.values()]
+        # The question and its answer's confirmation go together: a language asks only if it can confirm.
+        clarify = [k for k in CLARIFY_KINDS if k in lang.replies]
+        if clarify and len(clarify) < len(CLARIFY_KINDS):
+            lacking = [k for k in CLARIFY_KINDS if k not in lang.replies]
+            out.append((lang.replies[clarify[0]].line, f"languages.{lang.code} has {', '.join(clarify)} but no "
+                        f"{', '.join(lacking)} reply (the two go together)"))
+    templates: list[tuple[str, ReplyText]] = [item for lang in rf.languages.values() for item in lang.replies.items()]
     for sender in _senders(rf):
         if sender.language not in rf.languages:
             out.append((sender.language_line, f"sender {sender.key}: default language '{sender.language}' "
@@ -94,14 +109,15 @@ def reply_templates(rf: RuleFile) -> Fail:
         for code, kinds in sender.replies.items():
             if code not in rf.languages:
                 out.append((sender.line, f"sender {sender.key} has replies for unknown language '{code}'"))
-            templates.extend(kinds.values())
-    for r in templates:
+            templates.extend(kinds.items())
+    for kind, r in templates:
         names = placeholders(r.text)
+        allowed = PLACEHOLDERS | FILLED_WHEN_SENT.get(kind, frozenset())
         if names is None:
             out.append((r.line, "reply has unbalanced { } braces (write {{ or }} for a literal brace)"))
-        elif names - PLACEHOLDERS:
-            out.append((r.line, f"reply uses unknown placeholder(s) {', '.join(sorted(names - PLACEHOLDERS))} "
-                        f"(allowed: {', '.join(sorted(PLACEHOLDERS))})"))
+        elif names - allowed:
+            out.append((r.line, f"{kind} reply uses unknown placeholder(s) {', '.join(sorted(names - allowed))} "
+                        f"(allowed: {', '.join(sorted(allowed))})"))
     return out
 
 
@@ -115,19 +131,20 @@ def rendered_replies(rf: RuleFile) -> list[RenderedReply]:
                 if tmpl is None:
                     continue
                 text = render(tmpl, sender)
-                out.append(RenderedReply(sender.key, code, kind, text, tmpl.line, tmpl.max_segments, measure(text)))
+                sent = fill(text, SAMPLE_VALUES) if kind in FILLED_WHEN_SENT else text
+                out.append(RenderedReply(sender.key, code, kind, text, tmpl.line, tmpl.max_segments, measure(sent)))
     return out
 
 
 def replies(rf: RuleFile, rendered: list[RenderedReply]) -> Fail:
     """Lint every rendered reply (brand substitution happens first)."""
     words = {intent: [e.text for lang in rf.languages.values() for e in lang.keywords if e.intent == intent]
-             for intent in INTENTS}
+             for intent in SECTIONS}
     senders = {s.key: s for s in _senders(rf)}
     out: Fail = []
     seen: set[tuple[int, str]] = set()
     for r in rendered:
-        for reason in lint(r, rf.languages[r.language], words["opt_in"], words["opt_out"], senders[r.sender]):
+        for reason in lint(r, rf.languages[r.language], words, senders[r.sender]):
             if (r.line, reason) not in seen:
                 seen.add((r.line, reason))
                 out.append((r.line, reason))
@@ -139,9 +156,8 @@ def examples(rf: RuleFile, rules: Rules) -> Fail:
     out: Fail = []
     for ex in rf.examples:
         d = rules.classify(ex.text)
-        got = "opt_out_all" if d.intent == "opt_out" and d.scope == "all" else d.intent
-        if got != ex.intent:
+        if d.kind != ex.intent:
             how = f" by {d.tier} rule '{d.rule}'" if d.rule else ""
-            out.append((ex.line, f"example '{ex.text}' should be {ex.intent} but is {got}{how} "
+            out.append((ex.line, f"example '{ex.text}' should be {ex.intent} but is {d.kind}{how} "
                         f"(normalised '{d.normalized}')"))
     return out

@@ -62,8 +62,7 @@ def _overridden(rules: Rules) -> set[tuple[str, str, str]]:
 
 
 def _label(d: Decision) -> str:
-    intent = "opt_out_all" if d.intent == "opt_out" and d.scope == "all" else d.intent
-    return f"{intent} ({d.tier} '{d.rule}')" if d.rule else intent
+    return f"{d.kind} ({d.tier} '{d.rule}')" if d.rule else d.kind
 
 
 def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -75,8 +74,8 @@ def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     changes: Counter[str] = Counter()
     for message in messages:
         a, b = old.classify(message), new.classify(message)
-        if (a.intent, a.scope) != (b.intent, b.scope) or a.rule != b.rule or a.tier != b.tier:
-            changes[f"{_label(a).split()[0]} -> {_label(b).split()[0]}"] += 1
+        if a.kind != b.kind or a.rule != b.rule or a.tier != b.tier:
+            changes[f"{a.kind} -> {b.kind}"] += 1
             print(json.dumps({"message": message, "old": _label(a), "new": _label(b)}, ensure_ascii=False), file=out)
     print(f"{sum(changes.values())} of {len(messages)} messages change ({old.version} -> {new.version})"
           + "".join(f"; {k}: {v}" for k, v in sorted(changes.items())), file=out)

@@ -12,6 +12,14 @@ from keywords.normalize import analyse
 from keywords.sms import Encoding, measure
 
 PLACEHOLDERS = frozenset({"brand", "contact"})
+# Placeholders filled when the reply is sent, per reply kind: the kind must use them, no other may.
+FILLED_WHEN_SENT: dict[str, frozenset[str]] = {
+    "opt_out_clarify": frozenset({"topics"}),
+    "opt_out_narrowed": frozenset({"topics"}),
+}
+# What a reply is measured with: the shipped default topics, numbered as the question lists them.
+# A deployment whose topic names are longer sends longer replies than the check measured.
+SAMPLE_VALUES = {"topics": "1 offers, 2 news, 3 events"}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _LINK = re.compile(
     r"https?://|www\.|\b[\w-]+\.(?:com|net|org|ly|co|io|me|gl|to|us|info|biz|app|link|page|shop|"
@@ -43,8 +51,16 @@ def placeholders(template: str) -> set[str] | None:
 
 
 def render(reply: ReplyText, sender: Sender) -> str:
-    """Fill {brand} and {contact}; templates were validated at load."""
-    return reply.text.format_map({"brand": sender.brand, "contact": sender.contact})
+    """Fill {brand} and {contact}, keeping {topics} for `fill`; templates were validated at load."""
+    kept = {name: "{" + name + "}" for names in FILLED_WHEN_SENT.values() for name in names}
+    return reply.text.format_map({**kept, "brand": sender.brand, "contact": sender.contact})
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Fill the placeholders `render` kept ({topics}) in a rendered reply."""
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", value)
+    return text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -57,23 +73,48 @@ def _contains(text_words: tuple[str, ...], needle: str) -> bool:
     if not words:
         return False
     size = len(words)
+    if size == 1:
+        return words[0] in text_words
     return any(text_words[i : i + size] == words for i in range(len(text_words) - size + 1))
 
 
-def lint(r: RenderedReply, lang: Language, opt_in_words: list[str], opt_out_words: list[str],
-         sender: Sender) -> list[str]:
-    """Reasons this rendered reply is not acceptable (empty list when it is)."""
+def with_article(section: str) -> str:
+    """Section name with its article ("an opt_out", "a help"), for messages to people."""
+    return f"{'an' if section[0] in 'aeiou' else 'a'} {section}"
+
+
+# What each reply kind must name so the person knows how to go on: (section, what it tells, example).
+MUST_NAME: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "opt_out": (("opt_in", "how to re-subscribe", "START"),),
+    "help": (("opt_out", "how to opt out", "STOP"),),
+    "join": (("confirm", "how to confirm", "YES"), ("opt_out", "how to opt out", "STOP"),
+             ("help", "how to get help", "HELP")),
+    "confirm": (("opt_out", "how to opt out", "STOP"),),
+    "opt_out_clarify": (("opt_in", "how to re-subscribe", "START"),),
+    "opt_out_narrowed": (("opt_out", "how to stop everything", "STOP"),),
+}
+# Confirmations of an opt-out: no links, no marketing.
+OPT_OUT_REPLIES = ("opt_out", "opt_out_all", "opt_out_clarify", "opt_out_narrowed")
+
+
+def lint(r: RenderedReply, lang: Language, keywords: dict[str, list[str]], sender: Sender) -> list[str]:
+    """Reasons this rendered reply is not acceptable (empty list when it is); keywords by section."""
     where = f"reply {r.kind} ({r.language}) for sender {r.sender}"
     problems: list[str] = []
     words = analyse(r.text).words
     if r.encoding.segments > r.max_segments:
+        filled = sorted(FILLED_WHEN_SENT.get(r.kind, ()))
+        sample = "".join(f" with {{{name}}} as '{SAMPLE_VALUES[name]}'" for name in filled)
         problems.append(
-            f"{where} is {r.encoding.chars} characters, {r.encoding.encoding}, {r.encoding.segments} SMS "
+            f"{where} is {r.encoding.chars} characters{sample}, {r.encoding.encoding}, {r.encoding.segments} SMS "
             f"segments but the file allows {r.max_segments}; shorten it or add max_segments: "
             f"{r.encoding.segments} to this reply")
+    for name in sorted(FILLED_WHEN_SENT.get(r.kind, ())):
+        if "{" + name + "}" not in r.text:
+            problems.append(f"{where} does not list the {name} (use {{{name}}})")
     if sender.brand and not _contains(words, sender.brand):
         problems.append(f"{where} does not name the brand '{sender.brand}' (use {{brand}})")
-    if r.kind in ("opt_out", "opt_out_all"):
+    if r.kind in OPT_OUT_REPLIES:
         if _LINK.search(_EMAIL.sub(" ", r.text)):
             problems.append(f"{where} contains a link; an opt-out confirmation must not")
         promo = [w for w, _ in lang.promotional if _contains(words, w)]
@@ -82,11 +123,9 @@ def lint(r: RenderedReply, lang: Language, opt_in_words: list[str], opt_out_word
         if promo:
             problems.append(f"{where} contains promotional wording ({', '.join(promo)}); "
                             "an opt-out confirmation must not market")
-        if r.kind == "opt_out" and not any(_contains(words, w) for w in opt_in_words):
-            problems.append(f"{where} does not say how to re-subscribe (name an opt_in keyword such as START)")
-    if r.kind == "help":
-        if sender.contact and not _contains(words, sender.contact):
-            problems.append(f"{where} does not give the contact '{sender.contact}' (use {{contact}})")
-        if not any(_contains(words, w) for w in opt_out_words):
-            problems.append(f"{where} does not say how to opt out (name an opt_out keyword such as STOP)")
+    if r.kind == "help" and sender.contact and not _contains(words, sender.contact):
+        problems.append(f"{where} does not give the contact '{sender.contact}' (use {{contact}})")
+    for section, what, example in MUST_NAME.get(r.kind, ()):
+        if not any(_contains(words, w) for w in keywords.get(section, ())):
+            problems.append(f"{where} does not say {what} (name {with_article(section)} keyword such as {example})")
     return problems

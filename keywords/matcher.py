@@ -15,8 +15,9 @@ Tie-breaks::
 
     situation                                      result
     ---------------------------------------------  ------------------------------------------
-    keywords of two intents in one message         opt_out_all > opt_out > opt_in > help
-      ("STOP START", "help stop")                  (stopping is the safe side of a mistake)
+    keywords of two intents in one message         opt_out_all > opt_out > opt_in > join >
+      ("STOP START", "help stop", "STOP YES")      confirm > help (stopping is the safe side of
+                                                   a mistake)
     phrases of two intents in one message          same order
     guard (negation) within guard_window words     that phrase is ignored ("don't stop texting")
       before a phrase
@@ -35,21 +36,27 @@ Fuzzy edit budget (settings.fuzzy): by keyword length, default 1-3 letters exact
 keyboard slips (typos.py: swapped letters, a neighbouring key, a doubled or dropped letter); the
 first letter must always match unless swapped with the second. Doubled letters are forgiven
 ("STOPP"). Protected words (per language, e.g. "quite") never match. Only intents in
-settings.fuzzy.intents (default opt_out, opt_out_all) are fuzzy-matched; HELP and START are not.
+settings.fuzzy.intents (default opt_out, opt_out_all) are fuzzy-matched; HELP and START are not,
+and the double opt-in keywords (join: JOIN, confirm: YES) never are: they have no phrases either.
+
+Speed: a message with a word that is no piece of any keyword or courtesy word skips the courtesy
+tier, one with two words that are no piece of a courtesy word skips the fuzzy tier, and fuzzy
+candidates are looked up by length and first letter(s) instead of scanning every keyword.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from keywords.model import RuleFile
 from keywords.normalize import Normalized, analyse, squeeze
 from keywords.typos import is_typo
 
-PRIORITY = {"opt_out_all": 0, "opt_out": 1, "opt_in": 2, "help": 3}
+PRIORITY = {"opt_out_all": 0, "opt_out": 1, "opt_in": 2, "join": 3, "confirm": 4, "help": 5}
 FUZZY_PRIORITY = {"opt_out": 0, "opt_out_all": 1, "opt_in": 2}
 
 
@@ -81,6 +88,11 @@ def compact(words: tuple[str, ...] | list[str]) -> str:
 
 def _is_cjk_free(word: str) -> bool:
     return analyse(word).words == (word,)
+
+
+def _substrings(keys: Iterable[str]) -> frozenset[str]:
+    """Every piece a message word can be of these keys (a key may span words: "opt out")."""
+    return frozenset(key[i:j] for key in keys for i in range(len(key)) for j in range(i + 1, len(key) + 1))
 
 
 class Matcher:
@@ -123,20 +135,40 @@ class Matcher:
             self.sms_words.update(compact(analyse(t).words) for t, _ in lang.sms_words)
             self.protected.update(compact(analyse(t).words) for t, _ in lang.protected)
         self.max_guard_words = max((len(g) for g in self.guards), default=0)
+        # Cheap rejections: a word that is no piece of a keyword or courtesy word rules a tier out.
+        self.courtesy_pieces = _substrings(self.courtesy)
+        self.pieces = self.courtesy_pieces | _substrings(self.exact)
+        self.prefixes = frozenset(key[:j] for key in (*self.exact, *self.courtesy) for j in range(1, len(key) + 1))
+        self.max_segment_words = max(self.max_keyword_words, self.max_courtesy_words)
         self._build_fuzzy()
 
     def _build_fuzzy(self) -> None:
         fz = self.settings.fuzzy
         self.fuzzy_buckets: dict[int, list[str]] = {}
+        # (length, first letter) and (length, first two letters) -> [(position in its length
+        # bucket, key)]: the first letter must match, or be swapped with the second ("TSOP").
+        self.fuzzy_by_first: dict[tuple[int, str], list[tuple[int, str]]] = {}
+        self.fuzzy_by_two: dict[tuple[int, str], list[tuple[int, str]]] = {}
         self.fuzzy_hits: dict[str, Hit] = {}
         self.squeezed: dict[str, str] = {}
+        # word length -> (keyword length, edit budget) pairs worth measuring
+        self.fuzzy_sizes: dict[int, tuple[tuple[int, int], ...]] = {}
+        self.never_fuzzy: set[str] = set()
         if not fz.enabled:
             return
         for key, hit in self.exact.items():
             if hit.intent in fz.intents and key.isalpha() and _is_cjk_free(key):
-                self.fuzzy_buckets.setdefault(len(key), []).append(key)
+                bucket = self.fuzzy_buckets.setdefault(len(key), [])
+                self.fuzzy_by_first.setdefault((len(key), key[0]), []).append((len(bucket), key))
+                self.fuzzy_by_two.setdefault((len(key), key[:2]), []).append((len(bucket), key))
+                bucket.append(key)
                 self.fuzzy_hits[key] = hit
                 self.squeezed.setdefault(squeeze(key), key)
+        for length in range(3, max(self.fuzzy_buckets, default=0) + 3):
+            # A length difference costs edits; sizes without a keyword or a budget are skipped.
+            self.fuzzy_sizes[length] = tuple(
+                (size, budget) for size in range(length - 2, length + 3)
+                if size in self.fuzzy_buckets and 0 < (budget := fz.budget(size)) and budget >= abs(size - length))
         self.never_fuzzy = self.protected | set(self.courtesy) | set(self.exact)
 
     # -- tiers ----------------------------------------------------------------------------
@@ -148,7 +180,7 @@ class Matcher:
         hit = self.exact.get(compact(words))
         if hit is not None:
             return Match(hit, "exact", 100.0, hit.languages, n.text)
-        if len(words) <= self.settings.max_courtesy_words:
+        if len(words) <= self.settings.max_courtesy_words and self.pieces.issuperset(words):
             found = self._courtesy(words)
             if found is not None:
                 return Match(found[0], "courtesy", 100.0, found[1], n.text)
@@ -164,15 +196,16 @@ class Matcher:
     def _segments(self, words: tuple[str, ...], i: int) -> list[tuple[int, Hit | None, frozenset[str]]]:
         """Keyword or courtesy pieces starting at word i: (end, keyword hit or None, languages)."""
         out: list[tuple[int, Hit | None, frozenset[str]]] = []
-        for size in range(1, max(self.max_keyword_words, self.max_courtesy_words) + 1):
-            if i + size > len(words):
+        key = ""
+        for end in range(i + 1, min(len(words), i + self.max_segment_words) + 1):
+            key += words[end - 1]
+            if key not in self.prefixes:  # no keyword or courtesy word goes on like this
                 break
-            key = compact(words[i : i + size])
             hit = self.exact.get(key)
             if hit is not None:
-                out.append((i + size, hit, hit.languages))
+                out.append((end, hit, hit.languages))
             elif key in self.courtesy:
-                out.append((i + size, None, self.courtesy[key]))
+                out.append((end, None, self.courtesy[key]))
         return out
 
     def _courtesy(self, words: tuple[str, ...]) -> tuple[Hit, frozenset[str]] | None:
@@ -222,9 +255,13 @@ class Matcher:
 
     def _fuzzy_with_courtesy(self, words: tuple[str, ...]) -> tuple[Hit, float, frozenset[str]] | None:
         # One unknown word, everything else courtesy: find where the prefix and suffix segment.
+        outside = [w for w, word in enumerate(words) if word not in self.courtesy_pieces]
+        if len(outside) > 1:  # two words that are no part of a courtesy word: not a typo of a keyword
+            return None
         best: tuple[tuple[int, float, int], Hit, float, frozenset[str]] | None = None
-        for w, word in enumerate(words):
-            if word in self.never_fuzzy or not word.isalpha():
+        for w in outside or range(len(words)):
+            word = words[w]
+            if len(word) < 3 or word in self.never_fuzzy or not word.isalpha():  # as fuzzy() would
                 continue
             if not (self._only_courtesy(words[:w]) and self._only_courtesy(words[w + 1 :])):
                 continue
@@ -251,17 +288,21 @@ class Matcher:
         same = self.squeezed.get(squeeze(word))
         if same is not None:
             candidates.append((same, 0))
-        for size in range(len(word) - 2, len(word) + 3):
-            budget = fz.budget(size)
-            if budget == 0 or size not in self.fuzzy_buckets:
-                continue
-            for key, dist, _ in process.extract(word, self.fuzzy_buckets[size], scorer=OSA.distance,
-                                                score_cutoff=budget, limit=None):
-                if word[0] != key[0] and word[1::-1] != key[:2]:
+        for size, budget in self.fuzzy_sizes.get(len(word), ()):
+            keys = self.fuzzy_by_first.get((size, word[0]), [])
+            if word[1] != word[0]:
+                swapped = self.fuzzy_by_two.get((size, word[1] + word[0]))
+                keys = sorted(keys + swapped) if swapped else keys
+            found: list[tuple[int, int, str]] = []
+            for i, key in keys:
+                dist = OSA.distance(word, key, score_cutoff=budget)
+                if dist > budget:
                     continue
                 if size < fz.typo_model_below and not is_typo(word, key, fz.drop_letter_from):
                     continue
-                candidates.append((key, int(dist)))
+                found.append((dist, i, key))
+            # Nearest first, then file order: the order rapidfuzz's process.extract gave.
+            candidates.extend((key, dist) for dist, _, key in sorted(found))
         best = None
         for key, dist in candidates:
             score = float(fuzz.ratio(word, key))

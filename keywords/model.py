@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 INTENTS = ("opt_out", "opt_out_all", "opt_in", "help")
-REPLY_KINDS = INTENTS
+# Double opt-in: JOIN asks for a confirmation, YES gives it. Keywords only (never phrases, never
+# typos); their decisions are opt_in with this action, so the consent path can tell them apart.
+ACTIONS = ("join", "confirm")
+SECTIONS = (*INTENTS, *ACTIONS)
+# Opt-out scope clarification (FCC 47 CFR 64.1200(a)(12)): the STOP confirmation that asks which
+# topics the opt-out covers, and the answer's confirmation. Replies only, no keywords; optional
+# per language (a language without them falls back like any reply), but each language has both or
+# neither. Their {topics} is filled when the reply is sent.
+CLARIFY_KINDS = ("opt_out_clarify", "opt_out_narrowed")
+REPLY_KINDS = (*SECTIONS, *CLARIFY_KINDS)
 OPT_OUT_INTENTS = frozenset({"opt_out", "opt_out_all"})
+# The public intent of a decision by the section its keyword is listed under.
+PUBLIC_INTENT = {"opt_out": "opt_out", "opt_out_all": "opt_out", "opt_in": "opt_in", "help": "help",
+                 "join": "opt_in", "confirm": "opt_in"}
 
 # The words the FCC (2024 revocation rule) says always revoke consent, alone or with courtesy.
 FCC_KEYWORDS = ("stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe")
@@ -14,7 +26,7 @@ FCC_KEYWORDS = ("stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscri
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One keyword or phrase as written in the file."""
+    """One keyword or phrase as written in the file; ``intent`` is its section (join/confirm too)."""
 
     text: str
     line: int
@@ -102,7 +114,7 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """A message that must get ``intent`` (``none`` included)."""
+    """A message that must get ``intent``: a section (opt_out_all, join, confirm ...) or ``none``."""
 
     intent: str
     text: str

@@ -14,6 +14,9 @@ Steps, in order (each exists because real opt-out replies look like that):
    ТОР -> "stop"); digits inside an otherwise alphabetic word become letters ("ST0P", "5TOP");
    runs of three or more equal letters shrink to one ("STOOOOP" -> "stop").
 5. Runs of three or more single letters join into one word ("S T O P", "s.t.o.p", "S-T-O-P").
+
+Speed: ASCII text (most SMS) takes a shorter path with the same result (a property test holds
+the two paths together), and step 4 is remembered per word (bounded, like the fold table).
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _RUN3 = re.compile(r"([^\W\d_])\1{2,}")
 _QUESTION = frozenset("?¿؟")
 _MAX_CACHE = 65536
+_MAX_CACHED_WORD = 40
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
+# In lower-case ASCII, step 4 only changes a word with a digit or a run of three equal letters.
+_ASCII_FIXABLE = re.compile(r"[0-9]|([a-z])\1\1")
 
 
 class _FoldTable(dict[int, str]):
@@ -78,6 +85,9 @@ def _fold_char(ch: str) -> str:
 
 
 _FOLD = _FoldTable()
+# On ASCII, step 1 is lower() and step 2 maps control characters to spaces (which separate words
+# anyway) and deletes these (apostrophes): the ASCII path only has to delete them.
+_ASCII_DELETED = tuple(chr(cp) for cp in range(128) if _fold_char(chr(cp)) == "")
 
 
 def _script(ch: str) -> str:
@@ -138,7 +148,7 @@ def _fix_digits(word: str) -> str:
     return word
 
 
-def _fix_word(word: str) -> str:
+def _fix_word_uncached(word: str) -> str:
     if not word.isascii():
         word = _fix_scripts(word)
     if not word.isalpha():
@@ -146,6 +156,19 @@ def _fix_word(word: str) -> str:
     if len(word) > 2:
         word = _RUN3.sub(r"\1", word)
     return word
+
+
+_FIXED: dict[str, str] = {}
+
+
+def _fix_word(word: str) -> str:
+    # Words repeat across messages far more than they vary: step 4 is a pure function of the word.
+    fixed = _FIXED.get(word)
+    if fixed is None:
+        fixed = _fix_word_uncached(word)
+        if len(_FIXED) < _MAX_CACHE and len(word) <= _MAX_CACHED_WORD:
+            _FIXED[word] = fixed
+    return fixed
 
 
 def _join_single_letters(words: list[str]) -> list[str]:
@@ -194,6 +217,10 @@ def analyse(text: str) -> Normalized:
     """Normalise ``text`` into words; never raises for any str."""
     if not isinstance(text, str):
         text = str(text)
+    return _analyse_ascii(text) if text.isascii() else _analyse_unicode(text)
+
+
+def _analyse_unicode(text: str) -> Normalized:
     try:
         folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
     except UnicodeError:  # pragma: no cover - lone surrogates are dropped by the table
@@ -201,7 +228,21 @@ def analyse(text: str) -> Normalized:
     folded = unicodedata.normalize("NFKC", folded)
     question = not _QUESTION.isdisjoint(folded)
     words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(folded)])
-    return Normalized(tuple(words), _render(words), question)
+    return Normalized(tuple(words), _render(words) if _CJK_CHAR.search(folded) else " ".join(words), question)
+
+
+def _analyse_ascii(text: str) -> Normalized:
+    """The same steps for ASCII text (most SMS): no Unicode tables, no look-alikes, no CJK."""
+    folded = text.lower()
+    for ch in _ASCII_DELETED:
+        if ch in folded:
+            folded = folded.replace(ch, "")
+    words = _ASCII_TOKEN.findall(folded)
+    if _ASCII_FIXABLE.search(folded):
+        words = [_fix_word(w) for w in words]
+    if any(len(w) == 1 for w in words):
+        words = _join_single_letters(words)
+    return Normalized(tuple(words), " ".join(words), not _QUESTION.isdisjoint(folded))
 
 
 def normalize(text: str) -> str:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from keywords import checks
 from keywords.errors import RulesError
-from keywords.lint import RenderedReply, render
+from keywords.lint import FILLED_WHEN_SENT, RenderedReply, fill, render
 from keywords.matcher import Matcher
-from keywords.model import REPLY_KINDS, Reason, RuleFile, Sender
+from keywords.model import ACTIONS, PUBLIC_INTENT, REPLY_KINDS, Reason, RuleFile, Sender
 from keywords.schema import Reader
 from keywords.yamlnodes import YamlProblem, parse
 
 Intent = Literal["opt_out", "opt_in", "help", "none"]
 Scope = Literal["sender", "all"]
 Tier = Literal["exact", "courtesy", "phrase", "fuzzy"]
+Action = Literal["join", "confirm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +34,18 @@ class Decision:
     normalized: str
     needs_review: bool
     version: str = ""
+    action: Action | None = None  # double opt-in: JOIN gives opt_in + join, YES opt_in + confirm
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready explanation of the decision."""
         return asdict(self)
+
+    @property
+    def kind(self) -> str:
+        """The section that decided, which is also the reply kind: opt_out_all, join, confirm or the intent."""
+        if self.action is not None:
+            return self.action
+        return "opt_out_all" if self.intent == "opt_out" and self.scope == "all" else self.intent
 
 
 class Rules:
@@ -60,11 +69,12 @@ class Rules:
             return Decision("none", "sender", None, None, None, 0.0, "", True, self.version)
         if m.hit is None:
             return Decision("none", "sender", None, None, None, 0.0, m.normalized, False, self.version)
-        intent = "opt_out" if m.hit.intent == "opt_out_all" else m.hit.intent
-        scope: Scope = "all" if m.hit.intent == "opt_out_all" else "sender"
+        section = m.hit.intent
+        scope: Scope = "all" if section == "opt_out_all" else "sender"
         language = next(iter(m.languages)) if len(m.languages) == 1 else None
-        return Decision(intent, scope, language, m.hit.rule, m.tier, round(m.score, 2),  # type: ignore[arg-type]
-                        m.normalized, m.tier in ("phrase", "fuzzy"), self.version)
+        action = cast("Action | None", section if section in ACTIONS else None)
+        return Decision(PUBLIC_INTENT[section], scope, language, m.hit.rule, m.tier,  # type: ignore[arg-type]
+                        round(m.score, 2), m.normalized, m.tier in ("phrase", "fuzzy"), self.version, action)
 
     def sender(self, sender: str | None) -> Sender:
         """The brand settings for a sender scope string; unknown senders get the default brand."""
@@ -72,25 +82,29 @@ class Rules:
             return self.file.senders[sender]
         return self.file.default_sender
 
-    def reply(self, kind: str, language: str | None, sender: str | None) -> str | None:
-        """Reply text for ``kind`` in ``language``, else the sender's language, else English."""
+    def reply(self, kind: str, language: str | None, sender: str | None, topics: str | None = None) -> str | None:
+        """Reply text for ``kind`` in ``language``, else the sender's language, else English.
+
+        ``topics`` fills {topics} in the kinds that list them (opt_out_clarify, opt_out_narrowed).
+        """
         if kind not in REPLY_KINDS:
             raise ValueError(f"unknown reply kind {kind!r}; expected one of {', '.join(REPLY_KINDS)}")
+        if (topics is not None) != (kind in FILLED_WHEN_SENT):
+            raise ValueError(f"topics are given with, and only with, the {' and '.join(FILLED_WHEN_SENT)} replies")
         s = self.sender(sender)
         for lang in (language, s.language, "en"):
             if lang is None:
                 continue
             text = self._replies.get((s.key, lang, kind))
             if text is not None:
-                return text
+                return text if topics is None else fill(text, {"topics": topics})
         return None
 
     def reply_for(self, decision: Decision, sender: str | None) -> str | None:
-        """Reply for a decision (kind from intent and scope); None when the intent is none."""
+        """Reply for a decision (its kind: intent, scope and action); None when the intent is none."""
         if decision.intent == "none":
             return None
-        kind = "opt_out_all" if decision.intent == "opt_out" and decision.scope == "all" else decision.intent
-        return self.reply(kind, decision.language, sender)
+        return self.reply(decision.kind, decision.language, sender)
 
     def render(self, kind: str, language: str, sender: str | None) -> str | None:
         """Render a template directly (no fallback); for tools."""

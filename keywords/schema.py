@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from keywords.model import (
-    INTENTS,
     REPLY_KINDS,
+    SECTIONS,
     Entry,
     Example,
     FuzzySettings,
@@ -19,17 +19,18 @@ from keywords.yamlnodes import Map, Node, Null, Seq, Text
 
 TOP_FIELDS = ("settings", "senders", "languages", "reasons", "examples")
 LANGUAGE_FIELDS = (
-    "name", *INTENTS, "courtesy", "guards", "other_channels", "sms_words",
+    "name", *SECTIONS, "courtesy", "guards", "other_channels", "sms_words",
     "protected", "promotional", "replies",
 )
 INTENT_FIELDS = {"opt_out": ("keywords", "phrases"), "opt_out_all": ("keywords", "phrases"),
-                 "opt_in": ("keywords", "phrases"), "help": ("keywords",)}
+                 "opt_in": ("keywords", "phrases"), "help": ("keywords",),
+                 "join": ("keywords",), "confirm": ("keywords",)}
 SENDER_FIELDS = ("brand", "contact", "language", "replies")
 SETTINGS_FIELDS = ("max_message_chars", "guard_window", "max_courtesy_words", "fuzzy")
 FUZZY_FIELDS = ("enabled", "intents", "min_score", "max_edits", "typo_model_below",
                 "drop_letter_from")
 REASON_IDS = ("too_frequent", "not_relevant", "changed_preferences", "lost_interest", "other")
-EXAMPLE_FIELDS = (*INTENTS, "none")
+EXAMPLE_FIELDS = (*SECTIONS, "none")
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
 
@@ -167,7 +168,7 @@ class Reader:
         m = self.mapping(node, where, LANGUAGE_FIELDS)
         lang = Language(code=str(code), line=code.line)
         lang.name = self.text(m.get("name"), f"{where}.name", code.line, required=False) or str(code)
-        for intent in INTENTS:
+        for intent in SECTIONS:
             if intent not in m:
                 continue
             im = self.mapping(m[intent], f"{where}.{intent}", INTENT_FIELDS[intent])

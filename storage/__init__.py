@@ -8,6 +8,7 @@ from storage import feedback as feedback  # noqa: E402  (link and dashboard tabl
 from storage import limits as limits  # noqa: E402  (the auto-reply limits table joins Base.metadata)
 from storage import ledger as ledger  # noqa: E402  (the ledger head joins Base.metadata)
 from storage import subscriptions as subscriptions  # noqa: E402  (double opt-in subscriptions join Base.metadata)
+from storage import questions as questions  # noqa: E402  (opt-out scope questions join Base.metadata)
 
 __all__ = [
     "GLOBAL_SCOPE",

@@ -304,3 +304,34 @@ def events_for(session: Session, number: str) -> Sequence[ConsentEvent]:
     return session.scalars(
         select(ConsentEvent).where(ConsentEvent.number.in_(identities(number))).order_by(ConsentEvent.id)
     ).all()
+
+
+NARROW = "narrow"
+"""The ledger action that lifts a whole opt-out once the person said which topics it covers.
+
+Not `opt_in`: the person did not ask to hear from the sender again, so dashboards and reports,
+which count opt_in as a re-subscribe, leave it out."""
+
+
+def narrow(session: Session, change: ConsentChange, topics: Sequence[str]) -> list[ConsentEvent]:
+    """Turn the whole opt-out of `change.scopes` into opt-outs of `topics` (FCC scope clarification).
+
+    `change` is the opt-out (action opt_out, topic '*'). In one ledger append: each topic is stopped
+    in each scope, then the scopes' own '*' rows are lifted with action `narrow`; topics stopped
+    before stay stopped, and a STOPALL ('*' scope) is never touched.
+    """
+    if change.action != "opt_out" or change.topic != ALL_TOPICS or GLOBAL_SCOPE in change.scopes or not topics:
+        raise ValueError("narrow takes a sender-scoped whole opt-out and at least one topic")
+    lock_subject(session, change.number)
+    planned = [_stop(session, replace(change, topic=topic), scope) for scope in change.scopes for topic in topics]
+    whole = and_(Suppression.number.in_(identities(change.number)), Suppression.sender_scope.in_(change.scopes),
+                 Suppression.topic == ALL_TOPICS)
+    lifted = session.scalars(select(Suppression.sender_scope).where(whole)).all()
+    planned += [(_event(change, scope, ALL_TOPICS, changed=True, action=NARROW, topics_stopped=list(topics)), _nothing)
+                for scope in lifted]
+    events = ledger.append(session, [event for event, _ in planned])
+    for event, write in planned:
+        write(event)
+    session.execute(delete(Suppression).where(whole))
+    session.flush()
+    return events

@@ -19,6 +19,7 @@ from storage.consent import ConsentChange, apply_change, lock_subject
 from storage.feedback import LinkChoice, UnsubscribeLink
 from storage.limits import AutoReply
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
+from storage.questions import ScopeQuestion
 from storage.subscriptions import Subscription
 from storage.types import utcnow
 
@@ -39,6 +40,7 @@ DELETE: list[tuple[Table, str]] = [
     (Subject.__table__, "number"),  # type: ignore[list-item]
     (Subscription.__table__, "number"),  # type: ignore[list-item]
     (AutoReply.__table__, "number"),  # type: ignore[list-item]
+    (ScopeQuestion.__table__, "number"),  # type: ignore[list-item]
 ]
 
 

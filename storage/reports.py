@@ -14,7 +14,9 @@ from storage.feedback import LinkChoice
 from storage.models import ConsentEvent, ReceivedMessage
 
 SERIES = ("opt_out", "opt_in", "pause")
-"""The ledger actions the time chart counts (people per day whose consent changed that way)."""
+"""The ledger actions the time chart counts (people per day whose consent changed that way).
+
+Not `narrow` (consent.NARROW): an opt-out that the person narrowed to some topics is no re-subscribe."""
 
 
 @dataclass(frozen=True)

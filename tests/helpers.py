@@ -54,8 +54,10 @@ class Api:
         self.client = client
         self.token = token
 
-    def suppression(self, number: str, sender: str | None = None) -> TestResponse:
+    def suppression(self, number: str, sender: str | None = None, topic: str | None = None) -> TestResponse:
         query = {"sender": sender} if sender else {}
+        if topic:
+            query["topic"] = topic
         return self.client.get(
             f"/api/v1/suppressions/{number}", query_string=query, headers={"Authorization": f"Bearer {self.token}"}
         )

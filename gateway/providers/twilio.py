@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator, add_port, compare, get_si
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from gateway import replylimits
+from gateway import clarify, replylimits
 from gateway.addresses import SERVICE_SID, Address, parse_address
 from gateway.errors import BadRequest, InvalidAddress
 from gateway.inbound import arriving, handle_consent_report, handle_inbound
@@ -194,7 +194,11 @@ def _inbound_sms() -> Response:
         return _text(str(error), 400)
     # GATEWAY_DOUBLE_OPT_IN_HOURS: how long a JOIN waits for its YES.
     window = timedelta(hours=float(current_app.config.get("DOUBLE_OPT_IN_HOURS", 24)))
-    outcome = handle_inbound(message, rules(), database(), spool(), replylimits.policy(), opt_in_window=window)
+    current = rules()
+    # GATEWAY_CLARIFY_SCOPE: a STOP may ask which topics it covers (None while off).
+    clarifier = clarify.from_config(current_app.config, current)
+    outcome = handle_inbound(message, current, database(), spool(), replylimits.policy(), opt_in_window=window,
+                             clarifier=clarifier)
     log.info(
         "twilio inbound %s: intent=%s duplicate=%s spooled=%s", message.message_id, outcome.intent, outcome.duplicate,
         outcome.spooled,

@@ -1,29 +1,15 @@
-"""Double opt-in through the webhook: JOIN asks for a YES, YES in time confirms, anything else changes nothing.
-
-These run once keywords/ gives decisions an `action` (join / confirm); until then they skip.
-"""
+"""Double opt-in through the webhook: JOIN asks for a YES, YES in time confirms, anything else changes nothing."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-import pytest
-
-from gateway.state import rules
 from storage.subscriptions import states
 from tests.helpers import Api, Twilio
 
 PERSON = "+14155550100"
 SENDER = "+18005550199"
-
-
-@pytest.fixture(autouse=True)
-def _needs_actions(app: Flask) -> None:
-    with app.app_context():
-        decision = rules().classify("JOIN")
-    if getattr(decision, "action", None) != "join":
-        pytest.skip("keywords/ does not give Decision.action yet")
 
 
 def subscription(app: Flask) -> list[str]:

@@ -43,6 +43,12 @@ def test_classify_reads_lines_and_prints_json() -> None:
     assert {"intent", "scope", "language", "rule", "tier", "score", "normalized", "needs_review"} <= rows[0].keys()
 
 
+def test_classify_prints_the_double_opt_in_action() -> None:
+    result = run("classify", stdin="JOIN\nYES\nSTART\n")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["intent"], r["action"]) for r in rows] == [("opt_in", "join"), ("opt_in", "confirm"), ("opt_in", None)]
+
+
 def test_classify_uses_keywords_file_env(tmp_path: Path) -> None:
     f = tmp_path / "k.yaml"
     f.write_text(MINIMAL.replace("keywords: [STOP,", "keywords: [PARAR, STOP,"), encoding="utf-8")
@@ -62,3 +68,13 @@ def test_diff_shows_changed_messages(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert json.loads(lines[0]) == {"message": "PARAR", "old": "none", "new": "opt_out (exact 'PARAR')"}
     assert lines[-1].startswith("1 of 3 messages change")
+
+
+def test_diff_names_double_opt_in_changes(tmp_path: Path) -> None:
+    old, messages = tmp_path / "old.yaml", tmp_path / "m.txt"
+    old.write_text(MINIMAL, encoding="utf-8")
+    messages.write_text("YES\nJOIN\nSTOP\n", encoding="utf-8")
+    result = run("diff", str(old), str(ROOT / "keywords.yaml"), "--messages", str(messages))
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["new"] for line in lines[:-1]] == ["confirm (exact 'YES')", "join (exact 'JOIN')"]
+    assert "; none -> confirm: 1; none -> join: 1" in lines[-1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -39,9 +38,8 @@ def got(rules: Rules, text: str) -> str:
 
 
 def test_corpus_shape() -> None:
-    counts = Counter(r.intent for r in ROWS)
     assert len(ROWS) >= 400
-    assert counts["none"] >= 120
+    assert sum(1 for r in ROWS if r.intent == "none" and r.note != "other") >= 120  # tricky, not "lol"
     shipped = {"en", "es", "fr", "de", "pt", "it", "nl", "pl", "ru", "uk", "tr", "ar", "zh", "ja"}
     assert shipped <= {r.language for r in ROWS if r.intent == "opt_out"}
 
@@ -69,6 +67,13 @@ def test_no_false_opt_outs(rules: Rules) -> None:
 def test_opt_in_and_help_recall(rules: Rules, intent: str) -> None:
     recall, misses = _recall(rules, {intent})
     assert recall >= 0.95, f"{intent} recall {recall:.1%}; missed:\n" + "\n".join(misses)
+
+
+def test_double_opt_in_actions(rules: Rules) -> None:
+    """Rows noted join/confirm are opt_in with that action; every other row has no action."""
+    wrong = [f"{r.message!r} ({r.language}, {r.note}) -> {rules.classify(r.message).action}" for r in ROWS
+             if rules.classify(r.message).action != (r.note if r.note in ("join", "confirm") else None)]
+    assert not wrong, "\n".join(wrong)
 
 
 def test_opt_out_all_scope(rules: Rules) -> None:

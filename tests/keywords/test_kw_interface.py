@@ -28,7 +28,8 @@ def test_version_is_content_hash(rules: Rules) -> None:
         pytest.param("STOPALL", "opt_out", "all", id="stopall"),
         pytest.param("START", "opt_in", "sender", id="start"),
         pytest.param("HELP", "help", "sender", id="help"),
-        pytest.param("YES", "none", "sender", id="yes-is-not-opt-in"),
+        pytest.param("YES", "opt_in", "sender", id="yes-is-opt-in-confirm"),
+        pytest.param("JOIN", "opt_in", "sender", id="join-is-opt-in-join"),
     ],
 )
 def test_intents(rules: Rules, text: str, intent: str, scope: str) -> None:
@@ -46,6 +47,12 @@ def test_reply_fills_brand_and_falls_back(rules: Rules) -> None:
 def test_reply_for_decision(rules: Rules) -> None:
     assert rules.reply_for(rules.classify("hello there"), None) is None
     assert rules.reply_for(rules.classify("STOPALL"), None) == rules.reply("opt_out_all", "en", None)
+
+
+def test_reply_for_double_opt_in_decisions(rules: Rules) -> None:
+    assert rules.reply_for(rules.classify("JOIN"), None) == rules.reply("join", "en", None)
+    assert rules.reply_for(rules.classify("YES"), None) == rules.reply("confirm", "en", None)
+    assert rules.reply_for(rules.classify("START"), None) == rules.reply("opt_in", "en", None)
 
 
 def test_reply_unknown_kind_raises(rules: Rules) -> None:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from keywords import Rules
+from keywords.matcher import FUZZY_PRIORITY
+from keywords.normalize import squeeze
+from keywords.typos import is_typo
 
 CASES = [
     # text, intent, scope, tier, needs_review
@@ -27,7 +32,13 @@ CASES = [
     ("STOPALL", "opt_out", "all", "exact", False),
     ("START", "opt_in", "sender", "exact", False),
     ("HELP", "help", "sender", "exact", False),
-    ("YES", "none", "sender", None, False),
+    ("YES", "opt_in", "sender", "exact", False),
+    ("yes please", "opt_in", "sender", "courtesy", False),
+    ("STOP YES", "opt_out", "sender", "courtesy", False),
+    ("YESS", "none", "sender", None, False),
+    ("JOIN", "opt_in", "sender", "exact", False),
+    ("JOIN STOP", "opt_out", "sender", "courtesy", False),
+    ("JION", "none", "sender", None, False),
     ("SUBSCRIBE", "none", "sender", None, False),
     ("STRAT", "none", "sender", None, False),
     ("HLEP", "none", "sender", None, False),
@@ -71,3 +82,39 @@ def test_fuzzy_score_is_rapidfuzz_ratio(rules: Rules) -> None:
 def test_long_message_phrase_still_found(rules: Rules) -> None:
     text = "hello " * 50 + "please stop texting me"
     assert rules.classify(text).intent == "opt_out"
+
+
+def _fuzzy_by_full_scan(rules: Rules, word: str) -> tuple[str, int] | None:
+    """The fuzzy tier written plainly, scanning every keyword of every nearby length with rapidfuzz."""
+    m, fz = rules.matcher, rules.matcher.settings.fuzzy
+    if len(word) < 3 or word in m.never_fuzzy:
+        return None
+    candidates = [(same, 0)] if (same := m.squeezed.get(squeeze(word))) else []
+    for size in range(len(word) - 2, len(word) + 3):
+        budget = fz.budget(size)
+        for key, dist, _ in process.extract(word, m.fuzzy_buckets.get(size, []) if budget else [],
+                                            scorer=OSA.distance, score_cutoff=budget, limit=None):
+            if (word[0] == key[0] or word[1::-1] == key[:2]) and (
+                    size >= fz.typo_model_below or is_typo(word, key, fz.drop_letter_from)):
+                candidates.append((key, int(dist)))
+    ranked = [((dist, -fuzz.ratio(word, key), FUZZY_PRIORITY.get(m.fuzzy_hits[key].intent, 9), i), key)
+              for i, (key, dist) in enumerate(candidates) if not dist or fuzz.ratio(word, key) >= fz.min_score]
+    return (min(ranked)[1], min(ranked)[0][0]) if ranked else None
+
+
+def _near_misses(rules: Rules) -> list[str]:
+    words = []
+    for key in sorted(rules.matcher.fuzzy_hits):
+        words += [key[:i] + key[i + 1 :] for i in range(len(key))]                  # dropped
+        words += [key[:i] + key[i + 1] + key[i] + key[i + 2 :] for i in range(len(key) - 1)]  # swapped
+        words += [key[:i] + c + key[i:] for i in range(len(key) + 1) for c in "aeost"]  # inserted
+    return words
+
+
+def test_fuzzy_index_finds_what_a_full_scan_finds(rules: Rules) -> None:
+    """The first-letter index is only a shortcut: same keyword and distance as scanning everything."""
+    for word in _near_misses(rules):
+        found = rules.matcher.fuzzy(word)
+        assert (None if found is None else (found[1].rule, found[0][0])) == (
+            None if (plain := _fuzzy_by_full_scan(rules, word)) is None
+            else (rules.matcher.fuzzy_hits[plain[0]].rule, plain[1])), word

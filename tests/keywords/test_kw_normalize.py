@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keywords import Rules
-from keywords.normalize import analyse, normalize
+from keywords.normalize import _analyse_ascii, _analyse_unicode, analyse, normalize
 
 TABLE = [
     ("padding", "   STOP   ", "stop"),
@@ -82,12 +82,32 @@ def test_normalize_idempotent_on_tricky_alphabet(text: str) -> None:
     assert normalize(once) == once
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
+       | st.lists(st.sampled_from(list("stopSTOP0135 .-_!?'`\t\x00")), max_size=30).map("".join))
+def test_ascii_shortcut_matches_full_pipeline(text: str) -> None:
+    assert _analyse_ascii(text) == _analyse_unicode(text)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_classify_never_raises(rules: Rules, text: str) -> None:
     d = rules.classify(text)
     assert d.intent in ("opt_out", "opt_in", "help", "none")
     assert d.to_dict()["normalized"] == d.normalized
+
+
+CONTROL_OR_KEYWORD = st.characters(categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Mn"]) | st.sampled_from(
+    ["STOP", "s", "t", "o", "p", " ", ".", "YES", "ОТПИСАТЬСЯ", "退订", "\r\n", "\x1b[31m"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(CONTROL_OR_KEYWORD, max_size=40).map("".join), st.integers(min_value=1, max_value=3000))
+def test_classify_never_raises_on_long_control_text(rules: Rules, piece: str, times: int) -> None:
+    text = piece * times  # up to ~100,000 characters of control, format, surrogate and keyword pieces
+    assert rules.classify(text).intent in ("opt_out", "opt_in", "help", "none")
+    once = normalize(text)
+    assert normalize(once) == once
 
 
 @pytest.mark.parametrize(

@@ -7,28 +7,7 @@ from pathlib import Path
 import pytest
 
 from keywords import RulesError, load_rules
-
-MINIMAL = Path(__file__).with_name("minimal.yaml").read_text(encoding="utf-8")
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "keywords.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def refusal(tmp_path: Path, text: str) -> RulesError:
-    path = write(tmp_path, text)
-    with pytest.raises(RulesError) as info:
-        load_rules(path)
-    for file, _, _ in info.value.problems:
-        assert file == str(path)
-    return info.value
-
-
-def line_of(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
-
+from tests.keywords.files import MINIMAL, assert_refused, line_of, refusal, write
 
 def test_minimal_file_loads(tmp_path: Path) -> None:
     rules = load_rules(write(tmp_path, MINIMAL))
@@ -44,7 +23,7 @@ CASES = [
     pytest.param("keywords: [START]", "keywords: [START, '!!!']", "'!!!'", "empty after normalisation",
                  id="keyword-only-punctuation"),
     pytest.param("keywords: [HELP]", "keywords: [HELP, S.T.O.P]", "S.T.O.P",
-                 "is an help keyword here and an opt_out keyword", id="same-keyword-two-intents"),
+                 "is a help keyword here and an opt_out keyword", id="same-keyword-two-intents"),
     pytest.param("keywords: [START]", "keywords: [START, STOW]", "STOW",
                  "opt_in keyword 'STOW' is 1 edit(s) from opt_out keyword 'STOP'", id="fuzzy-collision"),
     pytest.param("courtesy: [please]", "courtesy: [please, stop]", "courtesy: [please, stop]",
@@ -89,15 +68,7 @@ CASES = [
 
 @pytest.mark.parametrize(("old", "new", "needle", "reason"), CASES)
 def test_refusal(tmp_path: Path, old: str, new: str, needle: str, reason: str) -> None:
-    assert old in MINIMAL
-    text = MINIMAL.replace(old, new, 1)
-    error = refusal(tmp_path, text)
-    matching = [(line, r) for _, line, r in error.problems if reason in r]
-    assert matching, str(error)
-    if needle == "[STOP, END,":  # a missing word has no line of its own
-        return
-    expected = line_of(text, needle)
-    assert any(line == expected for line, _ in matching), f"expected line {expected}:\n{error}"
+    assert_refused(tmp_path, MINIMAL, old, new, None if needle == "[STOP, END," else needle, reason)
 
 
 def test_max_segments_allows_long_reply(tmp_path: Path) -> None:

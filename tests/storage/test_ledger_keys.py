@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from gateway import create_app
+from gateway import create_app, ledger_keys
 from storage import crypto
 from tests.conftest import LEDGER_KEY, NUMBER_HASH_KEY
 from tests.helpers import Api, Twilio
@@ -65,3 +65,21 @@ def test_a_value_under_an_unknown_key_is_a_clear_error(app: Flask, client: Flask
     result = stranger.test_cli_runner().invoke(args=["ledger", "history", "+14155550100"])
     assert result.exit_code != 0
     assert isinstance(result.exception, crypto.KeysMissing)
+
+
+def test_a_shared_database_needs_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("LEDGER_KEYS", raising=False)
+    monkeypatch.delenv("NUMBER_HASH_KEY", raising=False)
+    with pytest.raises(ledger_keys.SharedDatabaseWithoutKeys, match="LEDGER_KEYS and NUMBER_HASH_KEY must be set"):
+        create_app({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none", "SPOOL_PATH": str(tmp_path / "s.db")})
+    assert not (tmp_path / "ledger_keys").exists()
+
+
+def test_sqlite_gets_development_keys_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, restore_keys: None) -> None:
+    monkeypatch.delenv("LEDGER_KEYS", raising=False)
+    monkeypatch.delenv("NUMBER_HASH_KEY", raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}", "SPOOL_PATH": str(tmp_path / "s.db")}
+    first = create_app(config).config["LEDGER_KEYS"]
+    assert (tmp_path / "ledger_keys").stat().st_mode & 0o777 == 0o600
+    assert create_app(config).config["LEDGER_KEYS"] == first

@@ -28,3 +28,12 @@ def test_downgrade_and_upgrade_again(database_url: str) -> None:
     engine = create_engine(database_url)
     assert {table.name for table in Base.metadata.sorted_tables} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_one_head() -> None:
+    """New migrations must know which one they follow: a second head means two were written side by side."""
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config
+
+    assert len(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()) == 1

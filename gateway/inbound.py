@@ -97,8 +97,10 @@ def record(
 ) -> Outcome:
     """Store the message and apply its consent change once; a repeated message id gets the stored answer."""
     action = consent_action(decision)
-    if action not in DOUBLE_OPT_IN_ACTIONS:
+    if action not in DOUBLE_OPT_IN_ACTIONS and clarifier is None:
         # The common case: committed together with the other messages this worker has in hand.
+        # JOIN/YES and scope clarification (its question and answer share the message's
+        # transaction) take the general path below.
         stored = intake(database).record(_inbound(message, decision, rules_version, reply, action, limits))
         if stored.withheld is not None:
             REPLIES_WITHHELD.labels(stored.withheld).inc()

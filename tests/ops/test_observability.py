@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from gateway import create_app
 from gateway.logs import JsonFormatter, mask_numbers
-from tests.conftest import API_TOKEN, KEYWORDS_FILE, TWILIO_TOKEN
+from tests.conftest import API_TOKEN, KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY, TWILIO_TOKEN
 from tests.helpers import Api, Twilio
 
 NUMBER = "+14155550100"
@@ -48,7 +48,7 @@ def test_broken_keyword_file_shows_in_readyz_and_metrics(database_url: str, tmp_
         {
             "TESTING": True, "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
             "API_TOKENS": (API_TOKEN,), "KEYWORDS_FILE": str(keywords), "KEYWORDS_CHECK_INTERVAL": 0,
-            "SPOOL_PATH": str(tmp_path / "spool.db"),
+            "SPOOL_PATH": str(tmp_path / "spool.db"), "LEDGER_KEYS": LEDGER_KEY, "NUMBER_HASH_KEY": NUMBER_HASH_KEY,
         }
     )
     client = app.test_client()

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from gateway import create_app, simulator
 from storage import ConsentEvent, Database, ReceivedMessage, Suppression
 from storage.probe import ping
-from tests.conftest import KEYWORDS_FILE
+from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY
 from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
 
 TOKEN = "ops-twilio-token"
@@ -115,6 +115,8 @@ def test_spool_commands_show_and_replay_what_waits(private_pg: PrivateCluster, p
             "KEYWORDS_FILE": str(KEYWORDS_FILE),
             "PUBLIC_BASE_URL": None,
             "SPOOL_PATH": str(tmp_path / "spool.db"),
+            # A shared database takes its keys from the environment, never development keys.
+            "LEDGER_KEYS": LEDGER_KEY, "NUMBER_HASH_KEY": NUMBER_HASH_KEY,
         }
     )
     client = app.test_client()
@@ -171,7 +173,7 @@ def test_a_database_that_hangs_hands_over_to_the_spool(tmp_path: Path) -> None:
             {
                 "TESTING": True, "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": ("ops-api-token",),
                 "KEYWORDS_FILE": str(KEYWORDS_FILE), "PUBLIC_BASE_URL": None, "SPOOL_PATH": str(tmp_path / "spool.db"),
-                "DB_CONNECT_TIMEOUT": 2,
+                "DB_CONNECT_TIMEOUT": 2, "LEDGER_KEYS": LEDGER_KEY, "NUMBER_HASH_KEY": NUMBER_HASH_KEY,
             }
         )
         form = simulator.inbound_form("STOP", number(1), SENDER)

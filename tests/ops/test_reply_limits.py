@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from gateway import create_app
 from storage import ConsentEvent, Database
 from storage.limits import AutoReply, ReplyPolicy, take_reply
-from tests.conftest import API_TOKEN, KEYWORDS_FILE, TWILIO_TOKEN
+from tests.conftest import API_TOKEN, KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY, TWILIO_TOKEN
 from tests.helpers import Api, Twilio
 
 NUMBER = "+14155550142"
@@ -92,6 +92,7 @@ def test_limits_are_shared_between_machines(app: Flask, database_url: str, tmp_p
         {
             "TESTING": True, "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "API_TOKENS": (API_TOKEN,),
             "KEYWORDS_FILE": str(KEYWORDS_FILE), "PUBLIC_BASE_URL": None, "SPOOL_PATH": str(tmp_path / "other.db"),
+            "LEDGER_KEYS": LEDGER_KEY, "NUMBER_HASH_KEY": NUMBER_HASH_KEY,
         }
     )
     try:

@@ -202,19 +202,24 @@ def prepare(backend: str, work: Path, pg_url: str) -> str:
     return url
 
 
+def server_env(url: str, work: Path, workers: int, threads: int) -> dict[str, str]:
+    """The environment both servers run with: this one's, the database, a token, throwaway keys."""
+    env = {key: value for key, value in os.environ.items() if key not in ("PROMETHEUS_MULTIPROC_DIR", "PUBLIC_BASE_URL")}
+    env.update({
+        "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": "bench-api-token",
+        "INSTANCE_PATH": str(work / "instance"), "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads), "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
+        # Throwaway ledger keys, as a deployment sets them (PostgreSQL refuses development keys).
+        "LEDGER_KEYS": crypto.generate_fernet_key(), "NUMBER_HASH_KEY": crypto.generate_hash_key(),
+    })
+    return env
+
+
 def run(backend: str, args: argparse.Namespace) -> tuple[Result, Result]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-webhook-{backend}-"))
     try:
         url = prepare(backend, work, args.pg_url)
-        env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
-        env.update({
-            "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": "bench-api-token",
-            "INSTANCE_PATH": str(work / "instance"), "WEB_CONCURRENCY": str(args.workers),
-            "GUNICORN_THREADS": str(args.threads), "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
-            # Throwaway ledger keys, as a deployment sets them (PostgreSQL refuses development keys).
-            "LEDGER_KEYS": crypto.generate_fernet_key(), "NUMBER_HASH_KEY": crypto.generate_hash_key(),
-        })
-        env.pop("PUBLIC_BASE_URL", None)
+        env = server_env(url, work, args.workers, args.threads)
         results = []
         for name, app in ((f"gateway ({backend})", "wsgi:app"), ("bare flask", "bench.bare:app")):
             with Server(app, env, work / f"{app.split(':')[0]}.log") as server:

@@ -59,10 +59,7 @@ def measure(backend: str, app: str, args: argparse.Namespace) -> str:
     work = Path(tempfile.mkdtemp(prefix=f"bench-webhook-cpu-{backend}-"))
     try:
         url = webhook.prepare(backend, work, args.pg_url)
-        env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
-        env.update({"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": webhook.TOKEN, "API_TOKENS": "bench-api-token",
-                    "INSTANCE_PATH": str(work / "instance"), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
-                    "KEYWORDS_FILE": str(ROOT / "keywords.yaml")})
+        env = webhook.server_env(url, work, workers=2, threads=4)
         with webhook.Server(app, env, work / "server.log") as server:
             assert server.process is not None
             asyncio.run(webhook._drive(server.port, webhook.requests_for(server.port, 2000, 6), 8, args.warmup))

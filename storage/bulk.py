@@ -1,37 +1,42 @@
 """Set-based suppression work for large lists: CSV import, campaign scrub, streaming export.
 
-Rows travel through a temporary table and one join (PostgreSQL `COPY`, SQLite `executemany`),
-never one query per number. An import is one transaction: every row gets its own chained ledger
-event (source `import`, the batch and line in `rule`), or nothing is written at all.
+Numbers reach the database in one piece, never one query per number: PostgreSQL gets them by
+binary `COPY`, SQLite as `executemany` or, for numbers only looked up, one JSON array read by
+`json_each` (sorted, so the index probes walk the index in order). An import is one transaction:
+every row gets its own chained ledger event (source `import`, the batch and line in `rule`), the
+suppressions are written from those events by one INSERT ... SELECT, or nothing is written at all.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import column, or_, select, table, text, update
+from sqlalchemy import ColumnElement, String, column, func, insert, literal, or_, select, table, text, update
 from sqlalchemy.orm import Session
 
 from storage import crypto, ledger
-from storage.models import ALL_TOPICS, GLOBAL_SCOPE, Suppression
+from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, Suppression
 from storage.types import utcnow
 
 EXPORT_BATCH = 10_000
 SQLITE_BULK_CACHE_KB = 65_536
 EVENT_COLUMNS = (
-    "id", "number", "sender_scope", "topic", "action", "until", "source", "changed", "inbound_message_id",
-    "delivery_report_id", "rule", "tier", "score", "language", "rules_version", "actor", "explanation",
-    "created_at", "subject", "content_digest", "prev_hash", "hash",
+    "id", "number", "sender_scope", "topic", "changed", "rule", "subject", "prev_hash", "hash", "source", "actor", "rules_version",
 )
-SUPPRESSION_COLUMNS = ("number", "sender_scope", "topic", "until", "source", "event_id", "created_at")
+"""The columns `_Chain.events` gives for each event of an import; the others hold the batch's constants."""
+
+Key = tuple[str, str, str]
+"""(number, sender scope, topic): what one suppression row stands for."""
+_NEW = object()
+"""`_existing` has no entry for a key that has no suppression yet."""
 
 
-@dataclass(frozen=True)
-class ImportRow:
+class ImportRow(NamedTuple):
     """One valid row of an import: its line in the file, the E.164 number, sender scope and topic."""
 
     line: int
@@ -64,19 +69,33 @@ def _db_time(session: Session, value: datetime) -> Any:
     return value
 
 
-def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Bulk-load rows into a table: PostgreSQL COPY, SQLite executemany."""
+def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+              constants: Mapping[str, Any] | None = None) -> None:
+    """Bulk-load rows into a table: PostgreSQL binary COPY, SQLite executemany.
+
+    `constants` are columns every row shares, values this module made (never user input): SQLite
+    binds every value of every row, so they go into the statement as literals instead.
+    """
     connection = session.connection().connection.dbapi_connection
     assert connection is not None
-    names = ", ".join(columns)
+    constants = constants or {}
+    names = ", ".join((*columns, *constants))
     if _dialect(session) == "postgresql":
-        with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-            for row in rows:
-                copy.write_row(row)
+        shared = tuple(constants.values())
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", (table,))
+            types = dict(cursor.fetchall())
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:  # type: ignore[attr-defined]
+                copy.set_types([types[name] for name in (*columns, *constants)])
+                for row in rows:
+                    copy.write_row((*row, *shared))
         return
+    dialect = session.get_bind().dialect
+    values = [*("?" for _ in columns), *(str(literal(value).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+                                         for value in constants.values())]
     cursor = connection.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})", rows)
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(values)})", rows)
     finally:
         cursor.close()
 
@@ -95,77 +114,108 @@ def _temp_table(session: Session, name: str, columns: str) -> None:
         session.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
 
 
+def _listed(session: Session, numbers: Iterable[str]) -> ColumnElement[str]:
+    """The distinct `numbers` as a column to join on: a COPY-filled temporary table, or SQLite's json_each."""
+    distinct = dict.fromkeys(numbers)
+    if _dialect(session) == "postgresql":
+        _temp_table(session, "listed_numbers", "number VARCHAR(32)")
+        copy_rows(session, "listed_numbers", ("number",), ((number,) for number in distinct))
+        return table("listed_numbers", column("number", String)).c.number
+    # Sorted, SQLite's index probes walk the index in order (twice as fast); a list in file order often is already.
+    return func.json_each(json.dumps(sorted(distinct))).table_valued(column("value", String)).c.value
+
+
+def _existing(session: Session, keys: Iterable[Key]) -> dict[Key, datetime | None]:
+    """The suppressions already held for these keys, with their `until` (None: permanent)."""
+    wanted = set(keys)
+    listed = _listed(session, (number for number, _, _ in wanted))
+    query = (select(Suppression.number, Suppression.sender_scope, Suppression.topic, Suppression.until)
+             .join_from(listed.table, Suppression, Suppression.number == listed))  # type: ignore[attr-defined]
+    return {(number, scope, topic): until for number, scope, topic, until in session.execute(query) if (number, scope, topic) in wanted}
+
+
+class _Chain:
+    """An import's ledger events, chained on from the head: the `EVENT_COLUMNS` of each, in order."""
+
+    def __init__(self, head_id: int, head_hash: str, *, batch: str, source: str, note: str | None, actor: str,
+                 created: datetime) -> None:
+        keyring = crypto.current()
+        self.last_id, self.last_hash = head_id, head_hash
+        self.given = (source, actor, note)
+        self.digest = keyring.digest
+        self.content_digest = keyring.digest(crypto.canonical_json({}))
+        self.rule = f"import {batch} line "
+        # The JSON text `ledger.hash_values` would encode, built from parts: the same bytes, at a
+        # fraction of the cost for a million rows (tests/storage/test_bulk.py verifies the chain).
+        encode = ledger.encode_value
+        self.middle = f'"opt_out",null,{encode(source)},'
+        self.end = (f',null,null,null,{encode(note)},{encode(actor)},{encode(self.content_digest)},'
+                    f'{encode(created.isoformat(timespec="microseconds"))}]')
+
+    def events(self, rows: Mapping[Key, ImportRow], existing: Mapping[Key, datetime | None]) -> Iterator[tuple[Any, ...]]:
+        """One event per row; `changed` (1 or 0: SQLite binds an int faster than a bool) unless already suppressed for good."""
+        encode, digest, hash_text, given, rule_prefix, middle, end = (
+            ledger.encode_value, self.digest, ledger.hash_text, self.given, self.rule, self.middle, self.end)
+        encoded_text: dict[str, str] = {}
+        event_id, prev_hash = self.last_id, self.last_hash
+        for key, (line, number, scope, topic) in rows.items():
+            event_id += 1
+            changed = 1 if existing.get(key, _NEW) is not None else 0
+            subject, rule = digest(number), f"{rule_prefix}{line}"
+            scope_json = encoded_text.get(scope) or encoded_text.setdefault(scope, encode(scope))
+            topic_json = encoded_text.get(topic) or encoded_text.setdefault(topic, encode(topic))
+            event_hash = hash_text(prev_hash, f'[{event_id},"{subject}",{scope_json},{topic_json},{middle}'
+                                              f'{"true" if changed else "false"},null,null,"{rule}"{end}')
+            yield event_id, number, scope, topic, changed, rule, subject, prev_hash, event_hash, *given
+            prev_hash = event_hash
+        self.last_id, self.last_hash = event_id, prev_hash
+
+
+def _suppress_events(session: Session, after_id: int, last_id: int, pauses: bool) -> None:
+    """Suppress what the changed events after `after_id` stand for: new suppressions, and `pauses` made permanent."""
+    events = ConsentEvent.__table__
+    changed = (events.c.id > after_id, events.c.id <= last_id, events.c.changed.is_(True))
+    same_key = (Suppression.number == events.c.number, Suppression.sender_scope == events.c.sender_scope,
+                Suppression.topic == events.c.topic)
+    new = select(events.c.number, events.c.sender_scope, events.c.topic, events.c.source, events.c.id, events.c.created_at)
+    if pauses:
+        session.execute(
+            update(Suppression.__table__).where(*changed, *same_key, Suppression.until.is_not(None))
+            .values(until=None, source=events.c.source, event_id=events.c.id, created_at=events.c.created_at)
+        )
+        new = new.where(~select(Suppression.id).where(*same_key).exists())
+    # Without pauses among them, every changed event is a new suppression: a plain insert, the cheapest.
+    session.execute(insert(Suppression.__table__).from_select(
+        ("number", "sender_scope", "topic", "source", "event_id", "created_at"), new.where(*changed)))
+
+
 def import_suppressions(
     session: Session, rows: Sequence[ImportRow], *, actor: str, source: str = "import", note: str | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
     """Suppress every row's (number, scope, topic) with one ledger event each; pauses become permanent."""
-    now = now or utcnow()
+    # UTC, as the database gives it back when the chain is verified.
+    now = (now or utcnow()).astimezone(timezone.utc)
     batch = uuid.uuid4().hex[:12]
     _bulk_cache(session)
-    unique: dict[tuple[str, str, str], ImportRow] = {}
+    unique: dict[Key, ImportRow] = {}
     for row in rows:
         unique.setdefault((row.number, row.scope, row.topic), row)
-    wanted = list(unique.values())
-    _temp_table(session, "import_rows", "line INTEGER, number VARCHAR(32), scope VARCHAR(64), topic VARCHAR(64)")
-    copy_rows(session, "import_rows", ("line", "number", "scope", "topic"), ((r.line, r.number, r.scope, r.topic) for r in wanted))
-    existing = dict(
-        session.execute(
-            text(
-                "SELECT t.line, s.until FROM import_rows t JOIN suppressions s"
-                " ON s.number = t.number AND s.sender_scope = t.scope AND s.topic = t.topic"
-            )
-        ).all()
-    )
-    keyring = crypto.current()
-    empty_digest = keyring.digest(crypto.canonical_json({}))
-    created = now.isoformat(timespec="microseconds")
-    # The JSON text `ledger.hash_values` would encode, built from parts: the same bytes, at a
-    # fraction of the cost for a million rows (tests/storage/test_bulk.py verifies the chain).
-    encode = ledger.encode_value
-    tail = f'"opt_out",null,{encode(source)},'
-    end = f',null,null,null,{encode(note)},{encode(actor)},{encode(empty_digest)},{encode(created)}]'
-    scopes: dict[str, str] = {}
-    topics: dict[str, str] = {}
-    db_now = _db_time(session, now)
-    last_id, last_hash = ledger.lock_head(session)
-    first_id = last_id + 1
-    events: list[tuple[Any, ...]] = []
-    new_suppressions: list[tuple[Any, ...]] = []
-    made_permanent: list[dict[str, Any]] = []
-    for row in wanted:
-        last_id += 1
-        changed = row.line not in existing or existing[row.line] is not None
-        rule = f"import {batch} line {row.line}"
-        subject = keyring.digest(row.number)
-        scope_json = scopes.get(row.scope) or scopes.setdefault(row.scope, encode(row.scope))
-        topic_json = topics.get(row.topic) or topics.setdefault(row.topic, encode(row.topic))
-        encoded = (f'[{last_id},"{subject}",{scope_json},{topic_json},{tail}{"true" if changed else "false"},'
-                   f'null,null,"{rule}"{end}')
-        last_hash_new = ledger.hash_text(last_hash, encoded)
-        events.append((
-            last_id, row.number, row.scope, row.topic, "opt_out", None, source, changed, None, None, rule, None, None,
-            None, note, actor, crypto.EMPTY_JSON, db_now, subject, empty_digest, last_hash, last_hash_new,
-        ))
-        last_hash = last_hash_new
-        if row.line not in existing:
-            new_suppressions.append((row.number, row.scope, row.topic, None, source, last_id, db_now))
-        elif changed:
-            made_permanent.append({"n": row.number, "s": row.scope, "t": row.topic, "e": last_id})
-    copy_rows(session, "consent_events", EVENT_COLUMNS, events)
-    copy_rows(session, "suppressions", SUPPRESSION_COLUMNS, new_suppressions)
-    for change in made_permanent:
-        session.execute(
-            update(Suppression)
-            .where(Suppression.number == change["n"], Suppression.sender_scope == change["s"], Suppression.topic == change["t"])
-            .values(until=None, source=source, event_id=change["e"], created_at=now)
-        )
-    session.execute(
-        update(ledger.LedgerHead).where(ledger.LedgerHead.id == ledger.HEAD_ID).values(last_id=last_id, last_hash=last_hash)
-    )
+    # The head first: no consent change commits between reading the list below and writing to it.
+    head_id, head_hash = ledger.lock_head(session)
+    existing = _existing(session, unique)
+    chain = _Chain(head_id, head_hash, batch=batch, source=source, note=note, actor=actor, created=now)
+    constants = {"action": "opt_out", "explanation": crypto.EMPTY_JSON, "created_at": _db_time(session, now),
+                 "content_digest": chain.content_digest}
+    copy_rows(session, "consent_events", EVENT_COLUMNS, chain.events(unique, existing), constants)
+    if unique:
+        _suppress_events(session, head_id, chain.last_id, pauses=any(until is not None for until in existing.values()))
+        session.execute(update(ledger.LedgerHead).where(ledger.LedgerHead.id == ledger.HEAD_ID)
+                        .values(last_id=chain.last_id, last_hash=chain.last_hash))
     return ImportResult(
-        batch=batch, rows=len(rows), added=len(new_suppressions), already=len(wanted) - len(new_suppressions) - len(made_permanent),
-        repeated=len(rows) - len(wanted), first_event_id=first_id if events else None, last_event_id=last_id if events else None,
+        batch=batch, rows=len(rows), added=len(unique) - len(existing), already=sum(until is None for until in existing.values()),
+        repeated=len(rows) - len(unique),
+        first_event_id=head_id + 1 if unique else None, last_event_id=chain.last_id if unique else None,
     )
 
 
@@ -183,15 +233,9 @@ def scrub(session: Session, numbers: Sequence[str], sender: str | None, topic: s
     """Which of `numbers` (E.164) `sender` must not text about `topic`, erased numbers included."""
     now = now or utcnow()
     _bulk_cache(session)
-    _temp_table(session, "scrub_numbers", "number VARCHAR(32)")
-    copy_rows(session, "scrub_numbers", ("number",), ((number,) for number in set(numbers)))
-    listed = table("scrub_numbers", column("number"))
-    query = (
-        select(Suppression.number).distinct()
-        .join(listed, listed.c.number == Suppression.number)
-        .where(*_active(now, sender, topic))
-    )
-    suppressed = set(session.scalars(query))
+    listed = _listed(session, numbers)
+    query = select(Suppression.number).join_from(listed.table, Suppression, Suppression.number == listed)  # type: ignore[attr-defined]
+    suppressed = set(session.scalars(query.where(*_active(now, sender, topic))))
     erased = set(session.scalars(
         select(Suppression.number).where(Suppression.number.like(crypto.PSEUDONYM_PREFIX + "%"), *_active(now, sender, topic))
     ))

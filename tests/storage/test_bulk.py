@@ -58,6 +58,14 @@ def test_an_import_makes_a_pause_permanent_and_leaves_opt_outs_alone(database: D
         assert verify_chain(session).ok
 
 
+def test_an_import_stamped_in_another_time_zone_verifies(database: Database) -> None:
+    new_york = datetime.now(timezone(timedelta(hours=-5)))
+    with database.begin() as session:
+        import_suppressions(session, [ImportRow(2, numbers(1)[0], SENDER)], actor="ops", now=new_york)
+    with database.begin() as session:
+        assert verify_chain(session).ok
+
+
 def test_scrub_matches_single_checks(database: Database) -> None:
     listed = numbers(40)
     now = datetime.now(timezone.utc)
@@ -95,9 +103,16 @@ def test_scrub_and_check_find_an_erased_number_export_leaves_it_out(database: Da
 
 def test_the_north_american_fast_path_agrees_with_phonenumbers() -> None:
     rng = random.Random(2026)
-    samples = ["+1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(3000)]
+    # Every three-digit start (area codes, and the 0/1 starts NANP never gives out), then random ones.
+    samples = [f"+1{start:03d}" + "".join(rng.choice("0123456789") for _ in range(7)) for start in range(1000)]
+    samples += ["+1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(3000)]
     for sample in samples:
         assert api_csv.normalise(sample, "US") == parse_phone(sample, "US")
+
+
+def test_digits_of_other_scripts_leave_the_fast_path_and_come_out_ascii() -> None:
+    arabic_indic = "+1" + "".join(chr(0x0660 + int(digit)) for digit in "4155550100")
+    assert api_csv.normalise(arabic_indic, "US") == parse_phone(arabic_indic, "US") == "+14155550100"
 
 
 @pytest.mark.parametrize(

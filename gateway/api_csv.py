@@ -18,7 +18,7 @@ from typing import IO
 
 from gateway.addresses import parse_address, parse_phone
 from gateway.errors import InvalidAddress
-from storage.bulk import ImportRow
+from storage.bulk import ImportRow, collector_paused
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
 # ASCII digits only: \d would let other scripts' digits through, which phonenumbers converts.
@@ -135,6 +135,7 @@ def _remember(parse: Callable[[str], str]) -> Callable[[str], str]:
     return remembered
 
 
+@collector_paused()
 def import_rows(stream: IO[bytes], region: str, sender: str | None, topic: str) -> list[ImportRow]:
     """Every row of an import file, or RowsRejected naming the bad ones (the first 100) by line."""
     rows: list[ImportRow] = []

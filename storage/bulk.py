@@ -9,31 +9,31 @@ suppressions are written from those events by one INSERT ... SELECT, or nothing 
 
 from __future__ import annotations
 
+import gc
+import itertools
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, String, column, func, insert, literal, or_, select, table, text, update
+from sqlalchemy import ColumnElement, String, Table, column, func, insert, literal, or_, select, table, text, update
 from sqlalchemy.orm import Session
 
-from storage import crypto, ledger
+from storage import crypto, import_chain, ledger
+from storage.import_chain import EVENT_COLUMNS, ChainStart, Hashing, Key
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, Suppression
 from storage.types import utcnow
 
+if TYPE_CHECKING:
+    import psycopg
+
 EXPORT_BATCH = 10_000
 SQLITE_BULK_CACHE_KB = 65_536
-EVENT_COLUMNS = (
-    "id", "number", "sender_scope", "topic", "changed", "rule", "subject", "prev_hash", "hash", "source", "actor", "rules_version",
-)
-"""The columns `_Chain.events` gives for each event of an import; the others hold the batch's constants."""
-
-Key = tuple[str, str, str]
-"""(number, sender scope, topic): what one suppression row stands for."""
-_NEW = object()
-"""`_existing` has no entry for a key that has no suppression yet."""
+WRITE_CHUNK = 20_000
 
 
 class ImportRow(NamedTuple):
@@ -58,6 +58,18 @@ class ImportResult:
     last_event_id: int | None
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: a million new row tuples hold no cycles, but the collector would walk them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -79,25 +91,31 @@ def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterab
     connection = session.connection().connection.dbapi_connection
     assert connection is not None
     constants = constants or {}
-    names = ", ".join((*columns, *constants))
     if _dialect(session) == "postgresql":
-        shared = tuple(constants.values())
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", (table,))
-            types = dict(cursor.fetchall())
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:  # type: ignore[attr-defined]
-                copy.set_types([types[name] for name in (*columns, *constants)])
-                for row in rows:
-                    copy.write_row((*row, *shared))
+        _copy(cast("psycopg.Connection[Any]", connection), table, (*columns, *constants), rows, tuple(constants.values()))
         return
     dialect = session.get_bind().dialect
     values = [*("?" for _ in columns), *(str(literal(value).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
                                          for value in constants.values())]
     cursor = connection.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(values)})", rows)
+        # sqlite3 takes any iterable here, so a generator's rows are never all held in memory.
+        cursor.executemany(f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES ({', '.join(values)})",
+                           rows)  # type: ignore[arg-type]
     finally:
         cursor.close()
+
+
+def _copy(connection: psycopg.Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+          shared: tuple[Any, ...]) -> None:
+    """PostgreSQL binary COPY, each row followed by the `shared` values, typed as the table's columns are."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", (table,))
+        types = dict(cursor.fetchall())
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([types[name] for name in columns])
+            for row in rows:
+                copy.write_row((*row, *shared))
 
 
 def _bulk_cache(session: Session) -> None:
@@ -125,70 +143,40 @@ def _listed(session: Session, numbers: Iterable[str]) -> ColumnElement[str]:
     return func.json_each(json.dumps(sorted(distinct))).table_valued(column("value", String)).c.value
 
 
-def _existing(session: Session, keys: Iterable[Key]) -> dict[Key, datetime | None]:
-    """The suppressions already held for these keys, with their `until` (None: permanent)."""
-    wanted = set(keys)
-    listed = _listed(session, (number for number, _, _ in wanted))
+def _existing(session: Session, keys: Collection[Key]) -> dict[Key, datetime | None]:
+    """The suppressions already held for these keys (in file order: often sorted already), with their `until` (None: permanent)."""
+    listed = _listed(session, map(itemgetter(0), keys))
     query = (select(Suppression.number, Suppression.sender_scope, Suppression.topic, Suppression.until)
-             .join_from(listed.table, Suppression, Suppression.number == listed))  # type: ignore[attr-defined]
-    return {(number, scope, topic): until for number, scope, topic, until in session.execute(query) if (number, scope, topic) in wanted}
+             .join_from(listed.table, Suppression, Suppression.number == listed))
+    return {(number, scope, topic): until for number, scope, topic, until in session.execute(query) if (number, scope, topic) in keys}
 
 
-class _Chain:
-    """An import's ledger events, chained on from the head: the `EVENT_COLUMNS` of each, in order."""
-
-    def __init__(self, head_id: int, head_hash: str, *, batch: str, source: str, note: str | None, actor: str,
-                 created: datetime) -> None:
-        keyring = crypto.current()
-        self.last_id, self.last_hash = head_id, head_hash
-        self.given = (source, actor, note)
-        self.digest = keyring.digest
-        self.content_digest = keyring.digest(crypto.canonical_json({}))
-        self.rule = f"import {batch} line "
-        # The JSON text `ledger.hash_values` would encode, built from parts: the same bytes, at a
-        # fraction of the cost for a million rows (tests/storage/test_bulk.py verifies the chain).
-        encode = ledger.encode_value
-        self.middle = f'"opt_out",null,{encode(source)},'
-        self.end = (f',null,null,null,{encode(note)},{encode(actor)},{encode(self.content_digest)},'
-                    f'{encode(created.isoformat(timespec="microseconds"))}]')
-
-    def events(self, rows: Mapping[Key, ImportRow], existing: Mapping[Key, datetime | None]) -> Iterator[tuple[Any, ...]]:
-        """One event per row; `changed` (1 or 0: SQLite binds an int faster than a bool) unless already suppressed for good."""
-        encode, digest, hash_text, given, rule_prefix, middle, end = (
-            ledger.encode_value, self.digest, ledger.hash_text, self.given, self.rule, self.middle, self.end)
-        encoded_text: dict[str, str] = {}
-        event_id, prev_hash = self.last_id, self.last_hash
-        for key, (line, number, scope, topic) in rows.items():
-            event_id += 1
-            changed = 1 if existing.get(key, _NEW) is not None else 0
-            subject, rule = digest(number), f"{rule_prefix}{line}"
-            scope_json = encoded_text.get(scope) or encoded_text.setdefault(scope, encode(scope))
-            topic_json = encoded_text.get(topic) or encoded_text.setdefault(topic, encode(topic))
-            event_hash = hash_text(prev_hash, f'[{event_id},"{subject}",{scope_json},{topic_json},{middle}'
-                                              f'{"true" if changed else "false"},null,null,"{rule}"{end}')
-            yield event_id, number, scope, topic, changed, rule, subject, prev_hash, event_hash, *given
-            prev_hash = event_hash
-        self.last_id, self.last_hash = event_id, prev_hash
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """`items` in lists of `size` (itertools.batched from Python 3.12)."""
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def _suppress_events(session: Session, after_id: int, last_id: int, pauses: bool) -> None:
     """Suppress what the changed events after `after_id` stand for: new suppressions, and `pauses` made permanent."""
-    events = ConsentEvent.__table__
+    events, suppressions = cast(Table, ConsentEvent.__table__), cast(Table, Suppression.__table__)
     changed = (events.c.id > after_id, events.c.id <= last_id, events.c.changed.is_(True))
     same_key = (Suppression.number == events.c.number, Suppression.sender_scope == events.c.sender_scope,
                 Suppression.topic == events.c.topic)
     new = select(events.c.number, events.c.sender_scope, events.c.topic, events.c.source, events.c.id, events.c.created_at)
     if pauses:
         session.execute(
-            update(Suppression.__table__).where(*changed, *same_key, Suppression.until.is_not(None))
+            update(suppressions).where(*changed, *same_key, Suppression.until.is_not(None))
             .values(until=None, source=events.c.source, event_id=events.c.id, created_at=events.c.created_at)
         )
         new = new.where(~select(Suppression.id).where(*same_key).exists())
     # Without pauses among them, every changed event is a new suppression: a plain insert, the cheapest.
-    session.execute(insert(Suppression.__table__).from_select(
+    session.execute(insert(suppressions).from_select(
         ("number", "sender_scope", "topic", "source", "event_id", "created_at"), new.where(*changed)))
 
 
+@collector_paused()
 def import_suppressions(
     session: Session, rows: Sequence[ImportRow], *, actor: str, source: str = "import", note: str | None = None,
     now: datetime | None = None,
@@ -200,16 +188,23 @@ def import_suppressions(
     _bulk_cache(session)
     unique: dict[Key, ImportRow] = {}
     for row in rows:
-        unique.setdefault((row.number, row.scope, row.topic), row)
+        unique.setdefault(row[1:], row)  # (number, scope, topic)
     # The head first: no consent change commits between reading the list below and writing to it.
     head_id, head_hash = ledger.lock_head(session)
-    existing = _existing(session, unique)
-    chain = _Chain(head_id, head_hash, batch=batch, source=source, note=note, actor=actor, created=now)
-    constants = {"action": "opt_out", "explanation": crypto.EMPTY_JSON, "created_at": _db_time(session, now),
-                 "content_digest": chain.content_digest}
-    copy_rows(session, "consent_events", EVENT_COLUMNS, chain.events(unique, existing), constants)
+    start = ChainStart(head_id, head_hash, batch=batch, source=source, note=note, actor=actor, created=now)
+    with Hashing(start, helper=len(unique) >= import_chain.HELPER_ROWS) as chain:
+        existing = _existing(session, unique)
+        constants = {"action": "opt_out", "explanation": crypto.EMPTY_JSON, "created_at": _db_time(session, now),
+                     "content_digest": chain.content_digest}
+        pauses = any(until is not None for until in existing.values())
+        # A chunk of events, then their suppressions: the events' pages are still in memory when the
+        # suppressions' foreign keys look them up (on PostgreSQL, locking each one).
+        after = head_id
+        for chunk in _batches(chain.events(unique.values(), existing), WRITE_CHUNK):
+            copy_rows(session, "consent_events", EVENT_COLUMNS, chunk, constants)
+            _suppress_events(session, after, chunk[-1][0], pauses)
+            after = chunk[-1][0]
     if unique:
-        _suppress_events(session, head_id, chain.last_id, pauses=any(until is not None for until in existing.values()))
         session.execute(update(ledger.LedgerHead).where(ledger.LedgerHead.id == ledger.HEAD_ID)
                         .values(last_id=chain.last_id, last_hash=chain.last_hash))
     return ImportResult(
@@ -234,7 +229,7 @@ def scrub(session: Session, numbers: Sequence[str], sender: str | None, topic: s
     now = now or utcnow()
     _bulk_cache(session)
     listed = _listed(session, numbers)
-    query = select(Suppression.number).join_from(listed.table, Suppression, Suppression.number == listed)  # type: ignore[attr-defined]
+    query = select(Suppression.number).join_from(listed.table, Suppression, Suppression.number == listed)
     suppressed = set(session.scalars(query.where(*_active(now, sender, topic))))
     erased = set(session.scalars(
         select(Suppression.number).where(Suppression.number.like(crypto.PSEUDONYM_PREFIX + "%"), *_active(now, sender, topic))

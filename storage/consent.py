@@ -275,7 +275,7 @@ def _confirm(session: Session, change: ConsentChange) -> list[tuple[ConsentEvent
     return planned
 
 
-def _status_query(sender: bool, topic: bool) -> Select[tuple[str, str, datetime, datetime | None, str, str | None]]:
+def _status_query(sender: bool, topic: bool) -> Select[str, str, datetime, datetime | None, str, str | None]:
     """The check's statement, built once: building it again for every check cost more than running it."""
     suppressions, events = Suppression.__table__, ConsentEvent.__table__
     query = (
@@ -290,7 +290,7 @@ def _status_query(sender: bool, topic: bool) -> Select[tuple[str, str, datetime,
         query = query.where(suppressions.c.sender_scope.in_([bindparam("sender"), GLOBAL_SCOPE]))
     if topic:
         query = query.where(suppressions.c.topic.in_([bindparam("topic"), ALL_TOPICS]))
-    return query  # type: ignore[return-value]
+    return query
 
 
 _STATUS_QUERIES = {(sender, topic): _status_query(sender, topic) for sender in (False, True) for topic in (False, True)}

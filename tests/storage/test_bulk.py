@@ -9,7 +9,7 @@ import pytest
 
 from gateway import api_csv
 from gateway.addresses import parse_phone
-from storage import GLOBAL_SCOPE, Database
+from storage import GLOBAL_SCOPE, Database, bulk, import_chain
 from storage.bulk import ImportRow, export, import_suppressions, scrub
 from storage.consent import ConsentChange, apply_change, suppression_status
 from storage.erasure import erase
@@ -28,7 +28,11 @@ def change(database: Database, number: str, action: str, scope: str = SENDER, to
         apply_change(session, ConsentChange(number=number, scopes=(scope,), action=action, source="keyword", topic=topic, until=until))  # type: ignore[arg-type]
 
 
-def test_an_import_chains_one_event_per_row_between_ordinary_changes(database: Database) -> None:
+@pytest.mark.parametrize("helper_rows", [import_chain.HELPER_ROWS, 1], ids=["hashed-here", "hashed-in-a-helper"])
+def test_an_import_chains_one_event_per_row_between_ordinary_changes(database: Database, monkeypatch: pytest.MonkeyPatch,
+                                                                     helper_rows: int) -> None:
+    monkeypatch.setattr(import_chain, "HELPER_ROWS", helper_rows)
+    monkeypatch.setattr(bulk, "WRITE_CHUNK", 7)  # several chunks of events and their suppressions
     change(database, "+14155559999", "opt_out")
     rows = [ImportRow(line + 2, number, SENDER, "promos" if line % 3 == 0 else "*") for line, number in enumerate(numbers(300))]
     rows.append(ImportRow(400, numbers(1)[0], SENDER, "promos"))  # a repeat of line 2
@@ -45,7 +49,10 @@ def test_an_import_chains_one_event_per_row_between_ordinary_changes(database: D
         assert suppression_status(session, numbers(2)[1], SENDER, "orders").suppressed
 
 
-def test_an_import_makes_a_pause_permanent_and_leaves_opt_outs_alone(database: Database) -> None:
+@pytest.mark.parametrize("chunk", [bulk.WRITE_CHUNK, 1], ids=["one-chunk", "chunk-per-row"])
+def test_an_import_makes_a_pause_permanent_and_leaves_opt_outs_alone(database: Database, monkeypatch: pytest.MonkeyPatch,
+                                                                   chunk: int) -> None:
+    monkeypatch.setattr(bulk, "WRITE_CHUNK", chunk)
     paused, stopped, fresh = numbers(3)
     change(database, paused, "pause", until=datetime.now(timezone.utc) + timedelta(days=3))
     change(database, stopped, "opt_out")

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 EXPORT_BATCH = 10_000
 SQLITE_BULK_CACHE_KB = 65_536
 WRITE_CHUNK = 20_000
+SUPPRESSIONS, EVENTS = cast(Table, Suppression.__table__), cast(Table, ConsentEvent.__table__)
+SQLITE_ROWS_PER_INSERT = 50
+"""SQLite executes one statement per group of rows: a fifth less work per row than one row a statement."""
 
 
 class ImportRow(NamedTuple):
@@ -97,13 +100,25 @@ def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterab
     dialect = session.get_bind().dialect
     values = [*("?" for _ in columns), *(str(literal(value).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
                                          for value in constants.values())]
+    insert = f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES "
+    row = f"({', '.join(values)})"
+    tail: list[Sequence[Any]] = []
     cursor = connection.cursor()
     try:
         # sqlite3 takes any iterable here, so a generator's rows are never all held in memory.
-        cursor.executemany(f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES ({', '.join(values)})",
-                           rows)  # type: ignore[arg-type]
+        cursor.executemany(insert + ", ".join([row] * SQLITE_ROWS_PER_INSERT),
+                           _flat_groups(rows, SQLITE_ROWS_PER_INSERT, tail))  # type: ignore[arg-type]
+        cursor.executemany(insert + row, tail)
     finally:
         cursor.close()
+
+
+def _flat_groups(rows: Iterable[Sequence[Any]], size: int, tail: list[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
+    """The values of `size` rows at a time, in one tuple; a last, shorter group is left in `tail`."""
+    iterator = iter(rows)
+    while len(group := list(itertools.islice(iterator, size))) == size:
+        yield tuple(itertools.chain.from_iterable(group))
+    tail.extend(group)
 
 
 def _copy(connection: psycopg.Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -146,8 +161,9 @@ def _listed(session: Session, numbers: Iterable[str]) -> ColumnElement[str]:
 def _existing(session: Session, keys: Collection[Key]) -> dict[Key, datetime | None]:
     """The suppressions already held for these keys (in file order: often sorted already), with their `until` (None: permanent)."""
     listed = _listed(session, map(itemgetter(0), keys))
-    query = (select(Suppression.number, Suppression.sender_scope, Suppression.topic, Suppression.until)
-             .join_from(listed.table, Suppression, Suppression.number == listed))
+    columns = SUPPRESSIONS.c
+    query = (select(columns.number, columns.sender_scope, columns.topic, columns.until)
+             .join_from(listed.table, SUPPRESSIONS, columns.number == listed))
     return {(number, scope, topic): until for number, scope, topic, until in session.execute(query) if (number, scope, topic) in keys}
 
 
@@ -160,19 +176,19 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 def _suppress_events(session: Session, after_id: int, last_id: int, pauses: bool) -> None:
     """Suppress what the changed events after `after_id` stand for: new suppressions, and `pauses` made permanent."""
-    events, suppressions = cast(Table, ConsentEvent.__table__), cast(Table, Suppression.__table__)
-    changed = (events.c.id > after_id, events.c.id <= last_id, events.c.changed.is_(True))
-    same_key = (Suppression.number == events.c.number, Suppression.sender_scope == events.c.sender_scope,
-                Suppression.topic == events.c.topic)
-    new = select(events.c.number, events.c.sender_scope, events.c.topic, events.c.source, events.c.id, events.c.created_at)
+    events, suppressions = EVENTS.c, SUPPRESSIONS.c
+    changed = (events.id > after_id, events.id <= last_id, events.changed.is_(True))
+    same_key = (suppressions.number == events.number, suppressions.sender_scope == events.sender_scope,
+                suppressions.topic == events.topic)
+    new = select(events.number, events.sender_scope, events.topic, events.source, events.id, events.created_at)
     if pauses:
         session.execute(
-            update(suppressions).where(*changed, *same_key, Suppression.until.is_not(None))
-            .values(until=None, source=events.c.source, event_id=events.c.id, created_at=events.c.created_at)
+            update(SUPPRESSIONS).where(*changed, *same_key, suppressions.until.is_not(None))
+            .values(until=None, source=events.source, event_id=events.id, created_at=events.created_at)
         )
-        new = new.where(~select(Suppression.id).where(*same_key).exists())
+        new = new.where(~select(suppressions.id).where(*same_key).exists())
     # Without pauses among them, every changed event is a new suppression: a plain insert, the cheapest.
-    session.execute(insert(suppressions).from_select(
+    session.execute(insert(SUPPRESSIONS).from_select(
         ("number", "sender_scope", "topic", "source", "event_id", "created_at"), new.where(*changed)))
 
 
@@ -215,11 +231,11 @@ def import_suppressions(
 
 
 def _active(now: datetime, sender: str | None, topic: str | None) -> list[Any]:
-    conditions: list[Any] = [or_(Suppression.until.is_(None), Suppression.until > now)]
+    conditions: list[Any] = [or_(SUPPRESSIONS.c.until.is_(None), SUPPRESSIONS.c.until > now)]
     if sender is not None:
-        conditions.append(Suppression.sender_scope.in_((sender, GLOBAL_SCOPE)))
+        conditions.append(SUPPRESSIONS.c.sender_scope.in_((sender, GLOBAL_SCOPE)))
     if topic is not None:
-        conditions.append(Suppression.topic.in_((topic, ALL_TOPICS)))
+        conditions.append(SUPPRESSIONS.c.topic.in_((topic, ALL_TOPICS)))
     return conditions
 
 
@@ -229,11 +245,11 @@ def scrub(session: Session, numbers: Sequence[str], sender: str | None, topic: s
     now = now or utcnow()
     _bulk_cache(session)
     listed = _listed(session, numbers)
-    query = select(Suppression.number).join_from(listed.table, Suppression, Suppression.number == listed)
-    suppressed = set(session.scalars(query.where(*_active(now, sender, topic))))
-    erased = set(session.scalars(
-        select(Suppression.number).where(Suppression.number.like(crypto.PSEUDONYM_PREFIX + "%"), *_active(now, sender, topic))
-    ))
+    # Core rows, not ORM ones: half a million of them.
+    number = SUPPRESSIONS.c.number
+    suppressed = set(session.scalars(select(number).join_from(listed.table, SUPPRESSIONS, number == listed)
+                                     .where(*_active(now, sender, topic))))
+    erased = set(session.scalars(select(number).where(number.like(crypto.PSEUDONYM_PREFIX + "%"), *_active(now, sender, topic))))
     if erased:
         # An erased number is kept only as its keyed hash: hash the rest of the list to find it.
         keyring = crypto.current()
@@ -244,12 +260,12 @@ def scrub(session: Session, numbers: Sequence[str], sender: str | None, topic: s
 def export(session: Session, sender: str | None = None, topic: str | None = None,
            now: datetime | None = None) -> Iterator[tuple[str, str, str, datetime | None, str, datetime]]:
     """Every active suppression (number, scope, topic, until, source, since), streamed; erased numbers left out."""
+    columns = SUPPRESSIONS.c
     query = (
-        select(Suppression.number, Suppression.sender_scope, Suppression.topic, Suppression.until, Suppression.source,
-               Suppression.created_at)
-        .where(*_active(now or utcnow(), sender, topic), Suppression.number.not_like(crypto.PSEUDONYM_PREFIX + "%"))
-        .order_by(Suppression.id)
+        select(columns.number, columns.sender_scope, columns.topic, columns.until, columns.source, columns.created_at)
+        .where(*_active(now or utcnow(), sender, topic), columns.number.not_like(crypto.PSEUDONYM_PREFIX + "%"))
+        .order_by(columns.id)
         .execution_options(yield_per=EXPORT_BATCH)
     )
     for row in session.execute(query):
-        yield tuple(row)  # type: ignore[misc]
+        yield tuple(row)

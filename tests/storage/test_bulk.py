@@ -32,7 +32,7 @@ def change(database: Database, number: str, action: str, scope: str = SENDER, to
 def test_an_import_chains_one_event_per_row_between_ordinary_changes(database: Database, monkeypatch: pytest.MonkeyPatch,
                                                                      helper_rows: int) -> None:
     monkeypatch.setattr(import_chain, "HELPER_ROWS", helper_rows)
-    monkeypatch.setattr(bulk, "WRITE_CHUNK", 7)  # several chunks of events and their suppressions
+    monkeypatch.setattr(bulk, "WRITE_CHUNK", 120)  # chunks of events and their suppressions, written 50 rows and 20 at a time
     change(database, "+14155559999", "opt_out")
     rows = [ImportRow(line + 2, number, SENDER, "promos" if line % 3 == 0 else "*") for line, number in enumerate(numbers(300))]
     rows.append(ImportRow(400, numbers(1)[0], SENDER, "promos"))  # a repeat of line 2

@@ -21,6 +21,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import ColumnElement, String, Table, column, func, insert, literal, or_, select, table, text, update
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from storage import crypto, import_chain, ledger
@@ -73,31 +74,40 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+Db = Session | Connection
+"""Scrub and export also run on `Database.read`'s connection, which takes no SQLite write lock."""
+
+
+def _dialect(db: Db) -> Dialect:
+    return db.dialect if isinstance(db, Connection) else db.get_bind().dialect
+
+
+def _dbapi(db: Db) -> Any:
+    connection = (db if isinstance(db, Connection) else db.connection()).connection.dbapi_connection
+    assert connection is not None
+    return connection
 
 
 def _db_time(session: Session, value: datetime) -> Any:
     """A timestamp as the driver wants it in a raw statement (SQLite: SQLAlchemy's naive UTC text)."""
-    if _dialect(session) == "sqlite":
+    if _dialect(session).name == "sqlite":
         return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     return value
 
 
-def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+def copy_rows(session: Db, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
               constants: Mapping[str, Any] | None = None) -> None:
     """Bulk-load rows into a table: PostgreSQL binary COPY, SQLite executemany.
 
     `constants` are columns every row shares, values this module made (never user input): SQLite
     binds every value of every row, so they go into the statement as literals instead.
     """
-    connection = session.connection().connection.dbapi_connection
-    assert connection is not None
+    connection = _dbapi(session)
     constants = constants or {}
-    if _dialect(session) == "postgresql":
+    dialect = _dialect(session)
+    if dialect.name == "postgresql":
         _copy(cast("psycopg.Connection[Any]", connection), table, (*columns, *constants), rows, tuple(constants.values()))
         return
-    dialect = session.get_bind().dialect
     values = [*("?" for _ in columns), *(str(literal(value).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
                                          for value in constants.values())]
     insert = f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES "
@@ -107,7 +117,7 @@ def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterab
     try:
         # sqlite3 takes any iterable here, so a generator's rows are never all held in memory.
         cursor.executemany(insert + ", ".join([row] * SQLITE_ROWS_PER_INSERT),
-                           _flat_groups(rows, SQLITE_ROWS_PER_INSERT, tail))  # type: ignore[arg-type]
+                           _flat_groups(rows, SQLITE_ROWS_PER_INSERT, tail))
         cursor.executemany(insert + row, tail)
     finally:
         cursor.close()
@@ -133,24 +143,24 @@ def _copy(connection: psycopg.Connection[Any], table: str, columns: Sequence[str
                 copy.write_row((*row, *shared))
 
 
-def _bulk_cache(session: Session) -> None:
+def _bulk_cache(session: Db) -> None:
     """A million index inserts or probes thrash SQLite's default 2 MB page cache: this connection gets 64 MB."""
-    if _dialect(session) == "sqlite":
+    if _dialect(session).name == "sqlite":
         session.execute(text(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KB}"))
 
 
-def _temp_table(session: Session, name: str, columns: str) -> None:
-    if _dialect(session) == "postgresql":
+def _temp_table(session: Db, name: str, columns: str) -> None:
+    if _dialect(session).name == "postgresql":
         session.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP"))
     else:
         session.execute(text(f"DROP TABLE IF EXISTS temp.{name}"))
         session.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
 
 
-def _listed(session: Session, numbers: Iterable[str]) -> ColumnElement[str]:
+def _listed(session: Db, numbers: Iterable[str]) -> ColumnElement[str]:
     """The distinct `numbers` as a column to join on: a COPY-filled temporary table, or SQLite's json_each."""
     distinct = dict.fromkeys(numbers)
-    if _dialect(session) == "postgresql":
+    if _dialect(session).name == "postgresql":
         _temp_table(session, "listed_numbers", "number VARCHAR(32)")
         copy_rows(session, "listed_numbers", ("number",), ((number,) for number in distinct))
         return table("listed_numbers", column("number", String)).c.number
@@ -239,7 +249,7 @@ def _active(now: datetime, sender: str | None, topic: str | None) -> list[Any]:
     return conditions
 
 
-def scrub(session: Session, numbers: Sequence[str], sender: str | None, topic: str | None,
+def scrub(session: Db, numbers: Sequence[str], sender: str | None, topic: str | None,
           now: datetime | None = None) -> set[str]:
     """Which of `numbers` (E.164) `sender` must not text about `topic`, erased numbers included."""
     now = now or utcnow()
@@ -257,7 +267,7 @@ def scrub(session: Session, numbers: Sequence[str], sender: str | None, topic: s
     return suppressed
 
 
-def export(session: Session, sender: str | None = None, topic: str | None = None,
+def export(session: Db, sender: str | None = None, topic: str | None = None,
            now: datetime | None = None) -> Iterator[tuple[str, str, str, datetime | None, str, datetime]]:
     """Every active suppression (number, scope, topic, until, source, since), streamed; erased numbers left out."""
     columns = SUPPRESSIONS.c

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from storage import GLOBAL_SCOPE, Database
+from storage.bulk import export, scrub
 from storage.consent import ConsentChange, apply_change, suppression_status
 from storage.erasure import erase
 
@@ -45,19 +46,21 @@ def test_the_read_path_answers_like_a_write_transaction(database: Database) -> N
         assert suppression_status(connection, "+14155550105", OTHER).suppressed  # erased, still blocked
 
 
-def test_a_check_does_not_wait_for_a_writer(database: Database) -> None:
+def test_checks_scrubs_and_exports_do_not_wait_for_a_writer(database: Database) -> None:
     if database.dialect != "sqlite":
         pytest.skip("PostgreSQL readers never wait for writers")
     change(database, "+14155550100", "opt_out")
-    answers: list[bool] = []
+    answers: list[object] = []
 
     def check() -> None:
         with database.read() as connection:
             answers.append(suppression_status(connection, "+14155550100", SENDER).suppressed)
+            answers.append(scrub(connection, ["+14155550100", "+14155550101"], SENDER, None))
+            answers.append([row[0] for row in export(connection)])
 
     with database.begin() as session:
         session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: this transaction holds the write lock
         reader = threading.Thread(target=check)
         reader.start()
         reader.join(timeout=10)
-        assert answers == [True]
+        assert answers == [True, {"+14155550100"}, ["+14155550100"]]

@@ -218,7 +218,10 @@ def import_suppressions(
     # The head first: no consent change commits between reading the list below and writing to it.
     head_id, head_hash = ledger.lock_head(session)
     start = ChainStart(head_id, head_hash, batch=batch, source=source, note=note, actor=actor, created=now)
-    with Hashing(start, helper=len(unique) >= import_chain.HELPER_ROWS) as chain:
+    # PostgreSQL's server already writes on the other core while this process hashes and streams COPY
+    # data to it: a helper would only add its pickling. SQLite writes in this very process.
+    helper = _dialect(session).name == "sqlite" and len(unique) >= import_chain.HELPER_ROWS
+    with Hashing(start, helper=helper) as chain:
         existing = _existing(session, unique)
         constants = {"action": "opt_out", "explanation": crypto.EMPTY_JSON, "created_at": _db_time(session, now),
                      "content_digest": chain.content_digest}

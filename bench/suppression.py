@@ -31,6 +31,7 @@ from gateway import api_csv  # noqa: E402
 from storage import Database, crypto  # noqa: E402
 from storage.bulk import import_suppressions, scrub  # noqa: E402
 from storage.consent import suppression_status  # noqa: E402
+from storage.erasure import erase  # noqa: E402
 from storage.migrate import recreate, upgrade  # noqa: E402
 
 SENDER = "+18005550199"
@@ -78,6 +79,10 @@ def run(label: str, url: str, rows: int, checks: int, deadline: float) -> None:
     if time.perf_counter() > deadline:
         print("  (time limit reached: scrub and checks skipped)")
         return
+    # A real list has erased numbers, kept only as their keyed hash: with one of them on the list,
+    # the scrub hashes the campaign's other numbers to find it.
+    with database.begin() as session:
+        erase(session, listed[0], actor="bench", reason="bench: one erased number")
     started = time.perf_counter()
     valid, invalid = api_csv.number_list(campaign, "US")  # type: ignore[arg-type]
     normalising = time.perf_counter() - started
@@ -86,7 +91,7 @@ def run(label: str, url: str, rows: int, checks: int, deadline: float) -> None:
     total = time.perf_counter() - started
     assert len(suppressed) == rows // 2 and not invalid, (len(suppressed), len(invalid))
     print(f"  scrub             {total:7.2f} s  ({normalising:.2f} s checking numbers, {total - normalising:.2f} s in the "
-          f"database; {len(suppressed):,} suppressed of {len(valid):,})")
+          f"database; {len(suppressed):,} suppressed of {len(valid):,}, one of them erased)")
 
     rng = random.Random(11)
     probes = [rng.choice(listed) if i % 2 else f"+1{3900000000 + i}" for i in range(checks)]
@@ -98,13 +103,13 @@ def run(label: str, url: str, rows: int, checks: int, deadline: float) -> None:
         if time.perf_counter() > deadline:
             break
         began = time.perf_counter()
-        with database.begin() as session:
-            suppression_status(session, number, SENDER, None)
+        with database.read() as connection:
+            suppression_status(connection, number, SENDER, None)
         timings.append(time.perf_counter() - began)
     timings.sort()
     p50 = statistics.median(timings) * 1000
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))] * 1000
-    print(f"  single check      p50 {p50:.3f} ms  p99 {p99:.3f} ms  ({len(timings):,} checks, one transaction each)")
+    print(f"  single check      p50 {p50:.3f} ms  p99 {p99:.3f} ms  ({len(timings):,} checks, one read-only transaction each)")
     database.dispose()
 
 

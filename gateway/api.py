@@ -88,8 +88,8 @@ def check_suppression(number: str) -> Any:
     e164 = parse_number(number)
     sender = parse_sender(request.args.get("sender"))
     topic = parse_topic(request.args.get("topic"))
-    with database().begin() as session:
-        status = consent.suppression_status(session, e164, sender, topic)
+    with database().read() as connection:
+        status = consent.suppression_status(connection, e164, sender, topic)
     return jsonify(status_json(status))
 
 

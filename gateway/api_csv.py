@@ -9,23 +9,25 @@ in tests); anything else goes through phonenumbers, which is 20 times slower.
 
 from __future__ import annotations
 
-import codecs
 import csv
+import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
 from gateway.addresses import parse_address, parse_phone
 from gateway.errors import InvalidAddress
-from storage.bulk import ImportRow
+from storage.bulk import ImportRow, collector_paused
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
-NANP_E164 = re.compile(r"\+1\d{10}")
+# ASCII digits only: \d would let other scripts' digits through, which phonenumbers converts.
+NANP_E164 = re.compile(r"\+1[0-9]{10}")
 NUMBER_HEADERS = frozenset({"number", "phone", "phone_number", "phonenumber", "msisdn", "mobile", "e164", "to", "recipient"})
 SENDER_HEADERS = frozenset({"sender", "sender_scope", "scope", "from", "messaging_service_sid"})
 TOPIC_HEADERS = frozenset({"topic", "category"})
 MAX_REPORTED_ERRORS = 100
+NO_COLUMN = -1
 MAX_TOPIC = 64
 
 
@@ -76,62 +78,78 @@ def topic_of(raw: str | None) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class Columns:
-    """Which columns of a CSV file hold the number, sender and topic."""
-
-    number: int
-    sender: int | None
-    topic: int | None
-
-
-def _columns(first: list[str]) -> Columns | None:
-    """The column layout a header row names, or None when the first row is data."""
+def _columns(first: list[str]) -> tuple[int, int, int] | None:
+    """The columns a header row names for the number, sender and topic (-1: none), or None when the first row is data."""
     names = [cell.strip().lower() for cell in first]
-    number = next((i for i, name in enumerate(names) if name in NUMBER_HEADERS), None)
-    if number is None:
-        return None
-    sender = next((i for i, name in enumerate(names) if name in SENDER_HEADERS), None)
-    topic = next((i for i, name in enumerate(names) if name in TOPIC_HEADERS), None)
-    return Columns(number, sender, topic)
+
+    def find(headers: frozenset[str]) -> int:
+        return next((i for i, name in enumerate(names) if name in headers), NO_COLUMN)
+
+    number = find(NUMBER_HEADERS)
+    return None if number == NO_COLUMN else (number, find(SENDER_HEADERS), find(TOPIC_HEADERS))
 
 
-def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, list[str], Columns]]:
-    """(first line of the record, cells, layout) per data row; UnicodeDecodeError and csv.Error pass through."""
-    reader = csv.reader(codecs.iterdecode(stream, "utf-8-sig"))
-    layout: Columns | None = None
-    start = 1
-    for cells in reader:
-        line, start = start, reader.line_num + 1
-        if layout is None:
-            layout = _columns(cells)
-            if layout is not None:
-                continue
-            layout = Columns(0, None, None)
-        if not cells or not any(cell.strip() for cell in cells):
-            continue
-        yield line, cells, layout
+def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, str, str | None, str | None]]:
+    """(first line of the record, number, sender, topic) per data row; UnicodeDecodeError and csv.Error pass through.
+
+    The number is "" and the sender and topic None where the row or the layout has no such cell.
+    """
+    # newline="" leaves line endings to the csv module, which needs them for quoted newlines.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        reader = csv.reader(text)
+        layout: tuple[int, int, int] | None = None
+        start = 1
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if layout is None:
+                header = _columns(cells)
+                number, sender, topic = layout = header or (0, NO_COLUMN, NO_COLUMN)
+                if header is not None:
+                    continue
+            if any(map(str.strip, cells)):
+                width = len(cells)
+                yield (line, cells[number] if number < width else "", cells[sender] if NO_COLUMN < sender < width else None,
+                       cells[topic] if NO_COLUMN < topic < width else None)
+    finally:
+        text.detach()  # the caller's stream stays open
 
 
-def _cell(cells: list[str], index: int | None) -> str | None:
-    return cells[index] if index is not None and index < len(cells) else None
+def _remember(parse: Callable[[str], str]) -> Callable[[str], str]:
+    """`parse` run once per distinct value: an export repeats one sender or topic on every row."""
+    answers: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+
+    def remembered(raw: str) -> str:
+        answer = answers.get(raw)
+        if answer is None:
+            if raw in reasons:
+                raise InvalidAddress(reasons[raw])
+            try:
+                answer = answers[raw] = parse(raw)
+            except InvalidAddress as error:
+                reasons[raw] = str(error)
+                raise
+        return answer
+
+    return remembered
 
 
+@collector_paused()
 def import_rows(stream: IO[bytes], region: str, sender: str | None, topic: str) -> list[ImportRow]:
     """Every row of an import file, or RowsRejected naming the bad ones (the first 100) by line."""
     rows: list[ImportRow] = []
     errors: list[RowError] = []
     total = 0
+    scope_for = _remember(lambda raw: scope_of(raw, region))
+    topic_for = _remember(topic_of)
     try:
-        for line, cells, layout in read_csv(stream):
-            raw = _cell(cells, layout.number) or ""
+        for line, raw, row_sender, row_topic in read_csv(stream):
             try:
-                row_sender = _cell(cells, layout.sender)
-                scope = scope_of(row_sender, region) if row_sender and row_sender.strip() else sender
+                scope = scope_for(row_sender) if row_sender and row_sender.strip() else sender
                 if scope is None:
                     raise InvalidAddress("no sender: give a sender column or ?sender= (* for every sender)")
-                row_topic = _cell(cells, layout.topic)
-                rows.append(ImportRow(line, normalise(raw, region), scope, topic_of(row_topic) if row_topic else topic))
+                rows.append(ImportRow(line, normalise(raw, region), scope, topic_for(row_topic) if row_topic else topic))
             except InvalidAddress as error:
                 total += 1
                 if len(errors) < MAX_REPORTED_ERRORS:
@@ -162,8 +180,7 @@ def number_csv(stream: IO[bytes], region: str) -> tuple[list[str], list[RowError
     """Normalised numbers and invalid rows (by line) of a CSV upload for a scrub."""
     numbers: list[str] = []
     invalid: list[RowError] = []
-    for line, cells, layout in read_csv(stream):
-        raw = _cell(cells, layout.number) or ""
+    for line, raw, _, _ in read_csv(stream):
         try:
             numbers.append(normalise(raw, region))
         except InvalidAddress as error:

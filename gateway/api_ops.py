@@ -133,8 +133,8 @@ def scrub() -> Any:
             raise BadRequest(f"not a UTF-8 CSV file: {error}") from None
     scope = parse_sender(sender) if isinstance(sender, str) else None
     topic = parse_topic(topic) if isinstance(topic, str) else None
-    with database().begin() as session:
-        suppressed = bulk.scrub(session, numbers, scope, topic)
+    with database().read() as connection:
+        suppressed = bulk.scrub(connection, numbers, scope, topic)
     seen: set[str] = set()
     allowed = [n for n in numbers if n not in suppressed and not (n in seen or seen.add(n))]  # type: ignore[func-returns-value]
     return jsonify(
@@ -187,8 +187,9 @@ def export_csv() -> Any:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(EXPORT_COLUMNS)
-        with db.begin() as session:
-            for count, (number, row_scope, row_topic, until, source, since) in enumerate(bulk.export(session, scope, topic), 1):
+        # A read-only transaction: a slow download holds no SQLite write lock.
+        with db.read() as connection:
+            for count, (number, row_scope, row_topic, until, source, since) in enumerate(bulk.export(connection, scope, topic), 1):
                 writer.writerow((number, row_scope, row_topic, until.isoformat() if until else "", source, since.isoformat()))
                 if count % 1000 == 0:
                     yield buffer.getvalue()

@@ -139,9 +139,9 @@ def export(sender: str | None, topic: str | None, output: IO[str]) -> None:
     """Write the active suppression list as CSV."""
     writer = csv.writer(output)
     writer.writerow(("number", "sender", "topic", "until", "source", "since"))
-    with database().begin() as session:
+    with database().read() as connection:
         for number, scope, row_topic, until, source, since in bulk.export(
-            session, _scope(sender) if sender else None, _topic(topic) if topic else None
+            connection, _scope(sender) if sender else None, _topic(topic) if topic else None
         ):
             writer.writerow((number, scope, row_topic, until.isoformat() if until else "", source, since.isoformat()))
 
@@ -154,8 +154,8 @@ def export(sender: str | None, topic: str | None, output: IO[str]) -> None:
 def scrub(file: IO[bytes], sender: str, topic: str | None, output: IO[str]) -> None:
     """Write the numbers of FILE that SENDER may text; counts and invalid rows go to stderr."""
     numbers, invalid = api_csv.number_csv(file, _region())
-    with database().begin() as session:
-        suppressed = bulk.scrub(session, numbers, _scope(sender), _topic(topic) if topic else None)
+    with database().read() as connection:
+        suppressed = bulk.scrub(connection, numbers, _scope(sender), _topic(topic) if topic else None)
     allowed = list(dict.fromkeys(n for n in numbers if n not in suppressed))
     for number in allowed:
         output.write(number + "\n")

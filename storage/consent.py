@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -275,26 +275,38 @@ def _confirm(session: Session, change: ConsentChange) -> list[tuple[ConsentEvent
     return planned
 
 
+def _status_query(sender: bool, topic: bool) -> Select[str, str, datetime, datetime | None, str, str | None]:
+    """The check's statement, built once: building it again for every check cost more than running it."""
+    suppressions, events = Suppression.__table__, ConsentEvent.__table__
+    query = (
+        select(suppressions.c.sender_scope, suppressions.c.topic, suppressions.c.created_at, suppressions.c.until,
+               suppressions.c.source, events.c.rule)
+        .join(events, events.c.id == suppressions.c.event_id)
+        .where(suppressions.c.number.in_([bindparam("number"), bindparam("pseudonym")]))
+        .where(or_(suppressions.c.until.is_(None), suppressions.c.until > bindparam("now")))
+        .order_by(suppressions.c.created_at, suppressions.c.id)
+    )
+    if sender:
+        query = query.where(suppressions.c.sender_scope.in_([bindparam("sender"), GLOBAL_SCOPE]))
+    if topic:
+        query = query.where(suppressions.c.topic.in_([bindparam("topic"), ALL_TOPICS]))
+    return query
+
+
+_STATUS_QUERIES = {(sender, topic): _status_query(sender, topic) for sender in (False, True) for topic in (False, True)}
+
+
 def suppression_status(
-    session: Session, number: str, sender: str | None, topic: str | None = None, now: datetime | None = None
+    session: Session | Connection, number: str, sender: str | None, topic: str | None = None, now: datetime | None = None
 ) -> SuppressionStatus:
     """May `sender` text `number` about `topic`? Without a sender or topic, any suppression counts."""
-    # Plain columns, not ORM objects: this is the hot read path of every send.
-    query = (
-        select(Suppression.sender_scope, Suppression.topic, Suppression.created_at, Suppression.until,
-               Suppression.source, ConsentEvent.rule)
-        .join(ConsentEvent, ConsentEvent.id == Suppression.event_id)
-        .where(Suppression.number.in_(identities(number)))
-        .where(or_(Suppression.until.is_(None), Suppression.until > (now or utcnow())))
-        .order_by(Suppression.created_at, Suppression.id)
-    )
-    if sender is not None:
-        query = query.where(Suppression.sender_scope.in_((sender, GLOBAL_SCOPE)))
-    if topic is not None:
-        query = query.where(Suppression.topic.in_((topic, ALL_TOPICS)))
+    # Plain rows from a prepared Core statement: this is the hot read path of every send.
+    query = _STATUS_QUERIES[sender is not None, topic is not None]
+    plain, pseudonym = identities(number)
+    rows = session.execute(query, {"number": plain, "pseudonym": pseudonym, "now": now or utcnow(), "sender": sender, "topic": topic})
     entries = tuple(
         SuppressionEntry(scope=scope, topic=row_topic, since=since, until=until, source=source, rule=rule)
-        for scope, row_topic, since, until, source, rule in session.execute(query)
+        for scope, row_topic, since, until, source, rule in rows
     )
     return SuppressionStatus(number=number, sender=sender, topic=topic, entries=entries)
 

@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "gateway_read_only"
+"""The execution option `Database.read` sets on its connections."""
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -30,7 +32,8 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A write lock up front: a deferred transaction that later writes can fail with SQLITE_BUSY.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only one (`Database.read`) never writes, so it takes no lock and waits for no writer.
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -63,6 +66,12 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on any error."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A Core connection inside one transaction that only reads (on SQLite a deferred BEGIN: no write lock)."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as connection, connection.begin():
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -132,6 +132,9 @@ BAD_IMPORTS: list[tuple[str, bytes, dict[str, str], list[int]]] = [
     ("bad-number", b"number\n+14155550100\nnope\n+14155550102\n12\n", {"sender": SENDER}, [3, 5]),
     ("no-sender", b"number\n+14155550100\n", {}, [2]),
     ("bad-row-sender", b"number,sender\n+14155550100,not a sender!!\n", {"sender": SENDER}, [2]),
+    ("bad-sender-on-every-row", b"number,sender\n+14155550100,not a sender!!\n+14155550101,not a sender!!\n", {"sender": SENDER}, [2, 3]),
+    ("bad-topic", b"number,topic\n+14155550100,ok\n+14155550101," + b"x" * 65 + b"\n", {"sender": SENDER}, [3]),
+    ("crlf-and-short-rows", b"phone,sender,topic\r\n+14155550100\r\n\r\nnope,,\r\n", {"sender": SENDER}, [4]),
     ("quoted-newline", b'number,topic\n+14155550100,"two\nlines"\n"x",\n', {"sender": SENDER}, [2, 4]),
     ("not-utf8", b"number\n\xff\xfe\n", {"sender": SENDER}, [0]),
 ]

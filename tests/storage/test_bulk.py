@@ -9,7 +9,7 @@ import pytest
 
 from gateway import api_csv
 from gateway.addresses import parse_phone
-from storage import GLOBAL_SCOPE, Database
+from storage import GLOBAL_SCOPE, Database, bulk, import_chain
 from storage.bulk import ImportRow, export, import_suppressions, scrub
 from storage.consent import ConsentChange, apply_change, suppression_status
 from storage.erasure import erase
@@ -28,7 +28,11 @@ def change(database: Database, number: str, action: str, scope: str = SENDER, to
         apply_change(session, ConsentChange(number=number, scopes=(scope,), action=action, source="keyword", topic=topic, until=until))  # type: ignore[arg-type]
 
 
-def test_an_import_chains_one_event_per_row_between_ordinary_changes(database: Database) -> None:
+@pytest.mark.parametrize("helper_rows", [import_chain.HELPER_ROWS, 1], ids=["hashed-here", "hashed-in-a-helper"])
+def test_an_import_chains_one_event_per_row_between_ordinary_changes(database: Database, monkeypatch: pytest.MonkeyPatch,
+                                                                     helper_rows: int) -> None:
+    monkeypatch.setattr(import_chain, "HELPER_ROWS", helper_rows)
+    monkeypatch.setattr(bulk, "WRITE_CHUNK", 120)  # chunks of events and their suppressions, written 50 rows and 20 at a time
     change(database, "+14155559999", "opt_out")
     rows = [ImportRow(line + 2, number, SENDER, "promos" if line % 3 == 0 else "*") for line, number in enumerate(numbers(300))]
     rows.append(ImportRow(400, numbers(1)[0], SENDER, "promos"))  # a repeat of line 2
@@ -45,7 +49,10 @@ def test_an_import_chains_one_event_per_row_between_ordinary_changes(database: D
         assert suppression_status(session, numbers(2)[1], SENDER, "orders").suppressed
 
 
-def test_an_import_makes_a_pause_permanent_and_leaves_opt_outs_alone(database: Database) -> None:
+@pytest.mark.parametrize("chunk", [bulk.WRITE_CHUNK, 1], ids=["one-chunk", "chunk-per-row"])
+def test_an_import_makes_a_pause_permanent_and_leaves_opt_outs_alone(database: Database, monkeypatch: pytest.MonkeyPatch,
+                                                                   chunk: int) -> None:
+    monkeypatch.setattr(bulk, "WRITE_CHUNK", chunk)
     paused, stopped, fresh = numbers(3)
     change(database, paused, "pause", until=datetime.now(timezone.utc) + timedelta(days=3))
     change(database, stopped, "opt_out")
@@ -55,6 +62,14 @@ def test_an_import_makes_a_pause_permanent_and_leaves_opt_outs_alone(database: D
     later = datetime.now(timezone.utc) + timedelta(days=30)
     with database.begin() as session:
         assert all(suppression_status(session, n, SENDER, now=later).suppressed for n in (paused, stopped, fresh))
+        assert verify_chain(session).ok
+
+
+def test_an_import_stamped_in_another_time_zone_verifies(database: Database) -> None:
+    new_york = datetime.now(timezone(timedelta(hours=-5)))
+    with database.begin() as session:
+        import_suppressions(session, [ImportRow(2, numbers(1)[0], SENDER)], actor="ops", now=new_york)
+    with database.begin() as session:
         assert verify_chain(session).ok
 
 
@@ -95,9 +110,16 @@ def test_scrub_and_check_find_an_erased_number_export_leaves_it_out(database: Da
 
 def test_the_north_american_fast_path_agrees_with_phonenumbers() -> None:
     rng = random.Random(2026)
-    samples = ["+1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(3000)]
+    # Every three-digit start (area codes, and the 0/1 starts NANP never gives out), then random ones.
+    samples = [f"+1{start:03d}" + "".join(rng.choice("0123456789") for _ in range(7)) for start in range(1000)]
+    samples += ["+1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(3000)]
     for sample in samples:
         assert api_csv.normalise(sample, "US") == parse_phone(sample, "US")
+
+
+def test_digits_of_other_scripts_leave_the_fast_path_and_come_out_ascii() -> None:
+    arabic_indic = "+1" + "".join(chr(0x0660 + int(digit)) for digit in "4155550100")
+    assert api_csv.normalise(arabic_indic, "US") == parse_phone(arabic_indic, "US") == "+14155550100"
 
 
 @pytest.mark.parametrize(

@@ -190,6 +190,10 @@ def spool_replay() -> None:
         raise click.ClickException(f"{result.pending} messages still wait: {result.error}")
 
 
+DB_LOCK_TIMEOUT = 5.0
+"""Seconds a request waits for a database lock before its message goes to the spool."""
+
+
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """Engine settings for the spool's sake: notice a dead database fast, and log no SQL parameters."""
     options: dict[str, Any] = {"hide_parameters": True}
@@ -197,6 +201,9 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
         # A database that does not answer must hand the message to the spool well within the
         # provider's 15-second webhook timeout (GATEWAY_DB_CONNECT_TIMEOUT seconds).
         options["connect_args"] = {"connect_timeout": int(config.get("DB_CONNECT_TIMEOUT", 3))}
+    # A lock held longer than GATEWAY_DB_LOCK_TIMEOUT seconds (a million-row import holds the ledger
+    # for half a minute) fails the wait instead of outliving the provider's timeout: spooled too.
+    options["lock_timeout"] = float(config.get("DB_LOCK_TIMEOUT", DB_LOCK_TIMEOUT))
     return options
 
 

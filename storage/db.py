@@ -11,11 +11,12 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for the write lock unless the engine is given `lock_timeout`."""
 READ_ONLY = "gateway_read_only"
 """The execution option `Database.read` sets on its connections."""
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent workers queue instead of failing."""
 
     @event.listens_for(engine, "connect")
@@ -23,7 +24,7 @@ def _tune_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -36,13 +37,21 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for the URL, tuned for its backend."""
+def make_engine(url: str, lock_timeout: float | None = None, **kwargs: Any) -> Engine:
+    """An engine for the URL, tuned for its backend.
+
+    `lock_timeout` (seconds) bounds how long a statement waits for a lock another transaction holds
+    (a bulk import, say): it then fails with OperationalError, which the webhook answers by spooling.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, SQLITE_BUSY_TIMEOUT_MS if lock_timeout is None else int(lock_timeout * 1000))
         return engine
+    if lock_timeout is not None and parsed.get_backend_name() == "postgresql":
+        connect_args = kwargs.setdefault("connect_args", {})
+        options = connect_args.get("options", "")
+        connect_args["options"] = f"{options} -c lock_timeout={int(lock_timeout * 1000)}".strip()
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)

@@ -157,6 +157,9 @@ Write = Callable[[ConsentEvent], None]
 def apply_change(session: Session, change: ConsentChange) -> list[ConsentEvent]:
     """Apply a consent change under the number's lock and append its ledger events."""
     lock_subject(session, change.number)
+    # The ledger head before any read: a bulk import holds it while it writes suppressions, and a
+    # change that read first would miss the import's rows and then collide with them.
+    ledger.lock_head(session)
     if change.action == "opt_in":
         planned = _opt_in(session, change)
     elif change.action == "join":
@@ -165,7 +168,6 @@ def apply_change(session: Session, change: ConsentChange) -> list[ConsentEvent]:
         planned = _confirm(session, change)
     else:
         planned = [_stop(session, change, scope) for scope in change.scopes]
-    # The ledger head is taken last: the serialised part is these inserts and the commit.
     events = ledger.append(session, [event for event, _ in planned])
     for event, write in planned:
         write(event)

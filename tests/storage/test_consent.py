@@ -133,3 +133,51 @@ def test_pause_needs_an_end_and_only_a_pause_has_one() -> None:
         ConsentChange(number=NUMBER, scopes=(SENDER,), action="opt_out", source="api", until=NOW)
     with pytest.raises(ValueError):
         ConsentChange(number=NUMBER, scopes=(), action="opt_out", source="api")
+
+
+def test_a_change_waiting_behind_an_import_sees_what_the_import_wrote(database: Database, database_url: str) -> None:
+    """An import holds the ledger head while it writes; a STOP for a number it also suppresses waits,
+    then must see the import's row (not insert a second one and fail on the unique key)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writing transaction at a time: the race needs PostgreSQL's row locks")
+    import threading
+
+    from sqlalchemy import text
+
+    from storage import ledger
+    from storage.models import ConsentEvent, Suppression
+    from storage.types import utcnow
+
+    sender = "+18005550199"
+    errors: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            with database.begin() as session:
+                apply_change(session, change("opt_out", sender))
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    with database.begin() as session:  # the importing transaction
+        ledger.lock_head(session)
+        waiting = threading.Thread(target=stop)
+        waiting.start()
+        for _ in range(200):  # until the STOP waits for a lock this transaction holds
+            session.execute(text("SELECT pg_stat_clear_snapshot()"))  # else the first answer is kept all along
+            blocked = session.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )).scalar_one()
+            if blocked:
+                break
+            waiting.join(0.05)
+        assert blocked, f"the STOP did not wait for the import: {errors}"
+        [event] = ledger.append(session, [ConsentEvent(
+            number=NUMBER, sender_scope=sender, topic="*", action="opt_out", source="import", changed=True,
+            explanation={}, created_at=utcnow(),
+        )])
+        session.add(Suppression(number=NUMBER, sender_scope=sender, topic="*", source="import", event_id=event.id))
+    waiting.join(30)
+    assert not errors, errors
+    with database.begin() as session:
+        assert [(e.source, e.changed) for e in events_for(session, NUMBER)] == [("import", True), ("keyword", False)]
+        assert len(suppression_status(session, NUMBER, sender).entries) == 1

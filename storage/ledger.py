@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from storage import crypto
 from storage.driver import Driver
 from storage.driver import insert as driven_insert
-from storage.models import Base, ConsentEvent
+from storage.models import Base, ConsentEvent, Suppression
 from storage.types import utcnow
 
 GENESIS = "0" * 64
@@ -275,4 +275,27 @@ def verify_chain(session: Session) -> VerifyResult:
             f"the chain ends at event {last_id} but the head says {head_id}: the newest events were deleted or changed",
             head_id, head_hash,
         )
+    broken_link = _suppression_without_its_event(session)
+    if broken_link is not None:
+        return VerifyResult(False, checked, broken_link[0], broken_link[1], head_id, head_hash)
     return VerifyResult(True, checked, None, None, head_id, head_hash)
+
+
+def _suppression_without_its_event(session: Session) -> tuple[int, str] | None:
+    """The first suppression whose event is missing, or is about another number, sender scope or topic."""
+    suppressions, events = Suppression.__table__, ConsentEvent.__table__
+    row = session.execute(
+        select(suppressions.c.id, suppressions.c.event_id, suppressions.c.sender_scope, suppressions.c.topic,
+               events.c.id.label("found"), events.c.sender_scope.label("event_scope"), events.c.topic.label("event_topic"))
+        .outerjoin(events, events.c.id == suppressions.c.event_id)
+        .where((events.c.id.is_(None)) | (events.c.number != suppressions.c.number)
+               | (events.c.sender_scope != suppressions.c.sender_scope) | (events.c.topic != suppressions.c.topic))
+        .order_by(suppressions.c.id).limit(1)
+    ).first()
+    if row is None:
+        return None
+    what = f"suppression {row.id} (scope {row.sender_scope}, topic {row.topic})"
+    if row.found is None:
+        return row.event_id, f"{what} names event {row.event_id}, which is not in the ledger"
+    return row.event_id, (f"{what} names event {row.event_id}, which is about another number or about scope "
+                          f"{row.event_scope}, topic {row.event_topic}: the suppression list was changed outside the ledger")

@@ -67,6 +67,32 @@ def test_tampering_is_found(database: Database, statement: str, broken_id: int, 
     assert reason in (result.reason or "")
 
 
+SUPPRESSION_TAMPERING: list[tuple[str, str, int, str]] = [
+    ("points-nowhere", "UPDATE suppressions SET event_id = 99 WHERE event_id = 4", 99, "which is not in the ledger"),
+    ("moved-to-another-sender", "UPDATE suppressions SET sender_scope = '+18005550111' WHERE event_id = 4", 4,
+     "changed outside the ledger"),
+    ("moved-to-another-number", "UPDATE suppressions SET number = '+14155550199' WHERE event_id = 5", 5,
+     "changed outside the ledger"),
+    ("forged-row", "INSERT INTO suppressions (number, sender_scope, topic, source, event_id, created_at) "
+     "SELECT '+14155550199', sender_scope, topic, source, event_id, created_at FROM suppressions WHERE event_id = 4", 4,
+     "changed outside the ledger"),
+]
+
+
+@pytest.mark.parametrize(("statement", "broken_id", "reason"), [row[1:] for row in SUPPRESSION_TAMPERING],
+                         ids=[row[0] for row in SUPPRESSION_TAMPERING])
+def test_a_suppression_changed_outside_the_ledger_is_found(database: Database, statement: str, broken_id: int,
+                                                           reason: str) -> None:
+    fill(database)
+    with database.begin() as session:
+        session.execute(text(statement))
+    with database.begin() as session:
+        result = verify_chain(session)
+    assert not result.ok
+    assert result.first_broken_id == broken_id
+    assert reason in (result.reason or "")
+
+
 def test_the_chain_continues_after_tampering_is_found(database: Database) -> None:
     """Appends after a check still chain on the head; the broken link stays reported."""
     fill(database, 2)

@@ -51,22 +51,6 @@ TAMPERING: list[tuple[str, str, int, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("statement", "broken_id", "reason"), [row[1:] for row in TAMPERING], ids=[row[0] for row in TAMPERING])
-def test_tampering_is_found(database: Database, statement: str, broken_id: int, reason: str) -> None:
-    fill(database)
-    if database.dialect == "sqlite":
-        statement = statement.replace("created_at - INTERVAL '1 day'", "datetime(created_at, '-1 day')")
-    with database.begin() as session:
-        # Suppressions point at events by id; a tamperer deleting rows would not care about them.
-        session.execute(text("DELETE FROM suppressions"))
-        session.execute(text(statement))
-    with database.begin() as session:
-        result = verify_chain(session)
-    assert not result.ok
-    assert result.first_broken_id == broken_id
-    assert reason in (result.reason or "")
-
-
 SUPPRESSION_TAMPERING: list[tuple[str, str, int, str]] = [
     ("points-nowhere", "UPDATE suppressions SET event_id = 99 WHERE event_id = 4", 99, "which is not in the ledger"),
     ("moved-to-another-sender", "UPDATE suppressions SET sender_scope = '+18005550111' WHERE event_id = 4", 4,
@@ -77,14 +61,22 @@ SUPPRESSION_TAMPERING: list[tuple[str, str, int, str]] = [
      "SELECT '+14155550199', sender_scope, topic, source, event_id, created_at FROM suppressions WHERE event_id = 4", 4,
      "changed outside the ledger"),
 ]
+"""Suppression rows changed without the ledger: each still names an event, which no longer matches it."""
 
 
-@pytest.mark.parametrize(("statement", "broken_id", "reason"), [row[1:] for row in SUPPRESSION_TAMPERING],
-                         ids=[row[0] for row in SUPPRESSION_TAMPERING])
-def test_a_suppression_changed_outside_the_ledger_is_found(database: Database, statement: str, broken_id: int,
-                                                           reason: str) -> None:
+@pytest.mark.parametrize(
+    ("statement", "broken_id", "reason", "of_events"),
+    [(*row[1:], True) for row in TAMPERING] + [(*row[1:], False) for row in SUPPRESSION_TAMPERING],
+    ids=[row[0] for row in TAMPERING] + [f"suppression-{row[0]}" for row in SUPPRESSION_TAMPERING],
+)
+def test_tampering_is_found(database: Database, statement: str, broken_id: int, reason: str, of_events: bool) -> None:
     fill(database)
+    if database.dialect == "sqlite":
+        statement = statement.replace("created_at - INTERVAL '1 day'", "datetime(created_at, '-1 day')")
     with database.begin() as session:
+        if of_events:
+            # Suppressions point at events by id; a tamperer deleting events would not care about them.
+            session.execute(text("DELETE FROM suppressions"))
         session.execute(text(statement))
     with database.begin() as session:
         result = verify_chain(session)

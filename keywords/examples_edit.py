@@ -46,14 +46,16 @@ class Edit:
 def _mapping_value(node: yaml.Node, key: str) -> yaml.Node | None:
     if not isinstance(node, yaml.MappingNode):
         return None
-    for key_node, value in node.value:
+    pairs: list[tuple[yaml.Node, yaml.Node]] = node.value  # the stubs leave Node.value untyped
+    for key_node, value in pairs:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
             return value
     return None
 
 
-def _find(root: yaml.Node, path: tuple[str, ...]) -> yaml.SequenceNode | None:
-    node: yaml.Node | None = root
+def _find(root: yaml.Node | None, path: tuple[str, ...]) -> yaml.SequenceNode | None:
+    """The sequence at `path` under `root`; None when it is missing (or the document is empty)."""
+    node = root
     for key in path:
         node = _mapping_value(node, key) if node is not None else None
     return node if isinstance(node, yaml.SequenceNode) else None

@@ -18,7 +18,7 @@ def _nice_max(value: int) -> int:
     """A round axis maximum at or above `value`."""
     if value <= 5:
         return max(value, 1)
-    step = 10 ** (len(str(value)) - 1)
+    step: int = 10 ** (len(str(value)) - 1)  # typeshed types int ** int as Any (a negative power is a float)
     return -(-value // step) * step
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import lru_cache
+from typing import cast
 from urllib.parse import ParseResult, urlparse
 
 from flask import Blueprint, Response, current_app, request
@@ -43,7 +45,7 @@ def _text(body: str, status: int) -> Response:
 
 def _signed_url() -> str:
     """The URL Twilio signed: PUBLIC_BASE_URL + path and query behind proxies, else the request URL."""
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base: str | None = current_app.config["PUBLIC_BASE_URL"]
     if not base:
         return request.url
     query = request.query_string.decode("latin-1")
@@ -77,12 +79,13 @@ class _Params:
     def __init__(self, form: MultiDict[str, str]) -> None:
         self.form = form
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self.form)
 
     def getall(self, name: str) -> list[str]:
         # MultiDict keeps each field's values as a list: read it as it is (twilio only sorts a copy).
-        values: list[str] = dict.__getitem__(self.form, name)
+        # werkzeug types MultiDict[K, V] as a dict[K, V]; underneath it is the dict[K, list[V]] read here.
+        values: list[str] = dict.__getitem__(cast("dict[str, list[str]]", self.form), name)
         return values
 
 

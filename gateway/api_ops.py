@@ -108,8 +108,8 @@ def _upload() -> IO[bytes]:
         upload = request.files.get("file")
         if upload is None:
             raise BadRequest("multipart upload without a `file` field")
-        return upload.stream  # type: ignore[return-value]
-    return request.stream  # type: ignore[return-value]
+        return upload.stream
+    return request.stream
 
 
 @bp.post("/scrub")

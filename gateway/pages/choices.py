@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
 from storage import consent, feedback
-from storage.consent import ConsentChange
+from storage.consent import Action, ConsentChange
 from storage.feedback import LinkChoice, UnsubscribeLink
 from storage.models import ALL_TOPICS, ConsentEvent
 
@@ -66,17 +67,24 @@ def _explanation(link: UnsubscribeLink, language: str, **extra: object) -> dict[
     return {"via": "unsubscribe_link", "link": link.token, "link_topic": link.topic, "language": language, **extra}
 
 
-def _change(link: UnsubscribeLink, action: str, language: str, topic: str = ALL_TOPICS,
+def _change(link: UnsubscribeLink, action: Action, language: str, topic: str = ALL_TOPICS,
             until: datetime | None = None, **extra: object) -> ConsentChange:
     return ConsentChange(
         number=link.number,
         scopes=(link.sender_scope,),
-        action=action,  # type: ignore[arg-type]
+        action=action,
         topic=topic,
         until=until,
         source=SOURCE,
         explanation=_explanation(link, language, **extra),
     )
+
+
+class _PreferencesNote(TypedDict):
+    """What every change of a preference form adds to its explanation (its keys fill no other argument)."""
+
+    choice: str
+    frequency: str
 
 
 def _record(session: Session, link: UnsubscribeLink, choice: str, language: str, events: list[int], **values: object) -> LinkChoice:
@@ -109,7 +117,7 @@ def save_preferences(session: Session, link: UnsubscribeLink, prefs: Preferences
     restored = [topic for topic in prefs.offered if topic in prefs.keep and topic in before.topics_stopped]
     if before.resubscribe_until is None:
         restored = []
-    extra = {"choice": "preferences", "frequency": prefs.frequency}
+    extra: _PreferencesNote = {"choice": "preferences", "frequency": prefs.frequency}
     events: list[ConsentEvent] = []
     for topic in dropped:
         events += consent.apply_change(session, _change(link, "opt_out", language, topic=topic, **extra))

@@ -77,7 +77,9 @@ def _load(session: Any, token: str) -> UnsubscribeLink:
 
 def _switch(language: str) -> str:
     """This page's URL in another language, keeping what else the query says."""
-    query = {**request.args.to_dict(), "lang": language}
+    # Any, as url_for's **values are: the keys come from the visitor, so they can also reach url_for's
+    # own _anchor/_external/... arguments, and one that names a view argument (?token=) raises.
+    query: dict[str, Any] = {**request.args.to_dict(), "lang": language}
     return url_for(str(request.endpoint), **(request.view_args or {}), **query)
 
 

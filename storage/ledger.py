@@ -19,9 +19,9 @@ from functools import partial
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, String, func, select, update
+from sqlalchemy import Integer, String, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -35,6 +35,8 @@ GENESIS = "0" * 64
 """The previous hash of the first event."""
 HEAD_ID = 1
 VERIFY_BATCH = 5_000
+# The models' Tables: SQLAlchemy types `__table__` as any FromClause (a model may map a join or select).
+_EVENTS, _SUPPRESSIONS = cast(Table, ConsentEvent.__table__), cast(Table, Suppression.__table__)
 
 
 class LedgerHead(Base):
@@ -155,7 +157,7 @@ def append_rows(session: Session, rows: list[dict[str, Any]]) -> int:
     """Chain and bulk-insert plain event dicts (imports); returns the new head id. Head must be locked."""
     last_id, last_hash = chain_rows(rows, *lock_head(session))
     if rows:
-        session.execute(ConsentEvent.__table__.insert(), rows)
+        session.execute(_EVENTS.insert(), rows)
         session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(last_id=last_id, last_hash=last_hash))
     return last_id
 
@@ -188,14 +190,14 @@ def append_driven(driver: Driver, rows: list[dict[str, Any]]) -> None:
         raise HeadNotReady
     last_id, last_hash = chain_rows(rows, head[0], head[1])
     # Written with the caller's other writes: the head stays locked until the commit all the same.
-    driven_insert(driver, ConsentEvent.__table__, rows, defer=True)
+    driven_insert(driver, _EVENTS, rows, defer=True)
     driver.defer("UPDATE ledger_head SET last_id = ?, last_hash = ? WHERE id = ?", (last_id, last_hash, HEAD_ID))
 
 
 def seal_legacy(session: Session) -> tuple[int, str]:
     """Chain the events written before the chain existed (once, after migration 0003); head must be locked."""
     keyring = crypto.current()
-    table = ConsentEvent.__table__
+    table = _EVENTS
     last_id, last_hash = 0, GENESIS
     for row in _rows(session):
         if row["hash"] is not None:
@@ -219,7 +221,7 @@ def seal_legacy(session: Session) -> tuple[int, str]:
 
 def _rows(session: Session) -> Iterator[Any]:
     """Every event row in id order, a batch at a time (keyset pagination, bounded memory, no ORM objects)."""
-    table = ConsentEvent.__table__
+    table = _EVENTS
     after = 0
     while True:
         batch = session.execute(select(table).where(table.c.id > after).order_by(table.c.id).limit(VERIFY_BATCH)).mappings().all()
@@ -229,7 +231,7 @@ def _rows(session: Session) -> Iterator[Any]:
         after = batch[-1]["id"]
 
 
-def _content_ok(event: Any, keyring: crypto.Keyring, erased: set[str]) -> str | None:
+def _content_ok(event: Any, keyring: crypto.Keyring, erased: set[str | None]) -> str | None:
     """Why an event's unchained columns disagree with its chained digests, or None."""
     if event["number"].startswith(crypto.PSEUDONYM_PREFIX):
         if event["subject"] not in erased:
@@ -283,7 +285,7 @@ def verify_chain(session: Session) -> VerifyResult:
 
 def _suppression_without_its_event(session: Session) -> tuple[int, str] | None:
     """The first suppression whose event is missing, or is about another number, sender scope or topic."""
-    suppressions, events = Suppression.__table__, ConsentEvent.__table__
+    suppressions, events = _SUPPRESSIONS, _EVENTS
     row = session.execute(
         select(suppressions.c.id, suppressions.c.event_id, suppressions.c.sender_scope, suppressions.c.topic,
                events.c.id.label("found"), events.c.sender_scope.label("event_scope"), events.c.topic.label("event_topic"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from sqlalchemy import Connection, Select, and_, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -175,6 +175,12 @@ def apply_change(session: Session, change: ConsentChange) -> list[ConsentEvent]:
     return events
 
 
+class _Ended(TypedDict, total=False):
+    """What an opt-out adds to its event's explanation when it ends subscriptions."""
+
+    subscriptions_ended: int
+
+
 def _stop(session: Session, change: ConsentChange, scope: str) -> tuple[ConsentEvent, Write]:
     """An opt-out or a pause for one scope; a pause never weakens an opt-out already there."""
     row = session.scalars(
@@ -187,7 +193,7 @@ def _stop(session: Session, change: ConsentChange, scope: str) -> tuple[ConsentE
     if change.action == "opt_out":
         # An opt-out ends pending and confirmed subscriptions it covers (every scope for STOPALL).
         ended = subscriptions.end(session, change.number, _subscription_scopes(session, change, scope), change.topic)
-    extra = {"subscriptions_ended": ended} if ended else {}
+    extra: _Ended = {"subscriptions_ended": ended} if ended else {}
     if row is None:
 
         def insert(event: ConsentEvent) -> None:

@@ -27,9 +27,10 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from weakref import WeakKeyDictionary, finalize, ref
 
+from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -92,10 +93,11 @@ class Recorded:
     withheld: Withheld | None = None
 
 
-_subjects = Subject.__table__
-_inbound = ReceivedMessage.__table__
-_suppressions = Suppression.__table__
-_replies = AutoReply.__table__
+# The models' Tables: SQLAlchemy types `__table__` as any FromClause (a model may map a join or select).
+_subjects = cast(Table, Subject.__table__)
+_inbound = cast(Table, ReceivedMessage.__table__)
+_suppressions = cast(Table, Suppression.__table__)
+_replies = cast(Table, AutoReply.__table__)
 
 
 # --- planning in memory ---------------------------------------------------------------------

@@ -423,9 +423,12 @@ class Intake:
         raise RuntimeError(f"a batch of {len(items)} inbound messages failed {RETRIES} times")
 
 
-def _rolled_back_for_retry(error: DBAPIError) -> bool:
-    """PostgreSQL chose this transaction as a deadlock or serialisation victim (SQLSTATE class 40)."""
-    return str(getattr(error.orig, "sqlstate", "") or "").startswith("40")
+def _rolled_back_for_retry(error: Exception) -> bool:
+    """PostgreSQL chose this transaction as a deadlock or serialisation victim (SQLSTATE class 40).
+
+    A pool timeout (no connection at all, no driver error) never is.
+    """
+    return isinstance(error, DBAPIError) and str(getattr(error.orig, "sqlstate", "") or "").startswith("40")
 
 
 class _WriterLock:

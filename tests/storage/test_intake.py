@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage import GLOBAL_SCOPE, ConsentEvent, Database, ReceivedMessage, Suppression
 from storage.consent import ConsentChange, apply_change
@@ -210,5 +211,13 @@ def test_sqlite_batches_of_all_workers_queue_on_one_file_lock(tmp_path: Path) ->
 def test_an_unreachable_database_is_an_operational_error_as_the_spool_expects() -> None:
     database = Database("postgresql+psycopg://postgres@127.0.0.1:9/nowhere", connect_args={"connect_timeout": 2})
     with pytest.raises(OperationalError):
+        intake(database).record(message(A, "opt_out"))
+    database.dispose()
+
+
+def test_an_exhausted_pool_is_a_pool_timeout_as_the_spool_expects(database_url: str) -> None:
+    # A pool timeout has no driver error (`orig`) to tell a deadlock by: it must come out as it is.
+    database = Database(database_url, pool_size=1, max_overflow=0, pool_timeout=0.1)
+    with database.engine.connect(), pytest.raises(PoolTimeout):  # another request holds the only connection
         intake(database).record(message(A, "opt_out"))
     database.dispose()

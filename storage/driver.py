@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Column, Table
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from storage.db import Database
 
@@ -156,6 +156,7 @@ def transaction(database: Database) -> Iterator[Driver]:
         # Engine.raw_connection leaves a failed connect unwrapped (Engine.connect would wrap it).
         raise _wrapped(error, engine.dialect, gone=True) from error
     connection = pooled.driver_connection
+    assert connection is not None, "a connection just checked out of the pool is attached"
     sqlite = engine.dialect.name == "sqlite"
     try:
         driver = Driver(connection, engine.dialect)
@@ -180,7 +181,7 @@ def transaction(database: Database) -> Iterator[Driver]:
         pooled.close()
 
 
-def _wrapped(error: Exception, dialect: Dialect, gone: bool) -> DBAPIError:
+def _wrapped(error: Exception, dialect: Dialect, gone: bool) -> StatementError:
     """The SQLAlchemy exception for a driver error (OperationalError, IntegrityError...), parameters hidden."""
     return DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error, hide_parameters=True,
                                connection_invalidated=gone, dialect=dialect)

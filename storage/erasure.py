@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Table, delete, update
 from sqlalchemy.orm import Session
@@ -28,19 +29,20 @@ ERASED_EXPLANATION = {"erased": True}
 # What erasure does to each table holding a number: (table, number column, other values to set).
 # Vocabulary as data: a new table with personal data gets a row here (tests/storage/test_erasure.py
 # reads every text column of every table afterwards, so a forgotten one fails there).
+# cast: SQLAlchemy types a model's `__table__` as any FromClause (a model may map a join or select).
 PSEUDONYMISE: list[tuple[Table, str, dict[str, object]]] = [
-    (ReceivedMessage.__table__, "from_address", {"body": "", "decision": {}}),  # type: ignore[list-item]
-    (ConsentEvent.__table__, "number", {"explanation": ERASED_EXPLANATION}),  # type: ignore[list-item]
-    (Suppression.__table__, "number", {}),  # type: ignore[list-item]
-    (DeliveryReport.__table__, "recipient", {}),  # type: ignore[list-item]
-    (UnsubscribeLink.__table__, "number", {}),  # type: ignore[list-item]
-    (LinkChoice.__table__, "number", {"comment": None}),  # type: ignore[list-item]
+    (cast(Table, ReceivedMessage.__table__), "from_address", {"body": "", "decision": {}}),
+    (cast(Table, ConsentEvent.__table__), "number", {"explanation": ERASED_EXPLANATION}),
+    (cast(Table, Suppression.__table__), "number", {}),
+    (cast(Table, DeliveryReport.__table__), "recipient", {}),
+    (cast(Table, UnsubscribeLink.__table__), "number", {}),
+    (cast(Table, LinkChoice.__table__), "number", {"comment": None}),
 ]
 DELETE: list[tuple[Table, str]] = [
-    (Subject.__table__, "number"),  # type: ignore[list-item]
-    (Subscription.__table__, "number"),  # type: ignore[list-item]
-    (AutoReply.__table__, "number"),  # type: ignore[list-item]
-    (ScopeQuestion.__table__, "number"),  # type: ignore[list-item]
+    (cast(Table, Subject.__table__), "number"),
+    (cast(Table, Subscription.__table__), "number"),
+    (cast(Table, AutoReply.__table__), "number"),
+    (cast(Table, ScopeQuestion.__table__), "number"),
 ]
 
 

@@ -39,4 +39,4 @@ bench-suppression: install
 	$(PY) bench/suppression.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache

@@ -77,10 +77,12 @@ def _load(session: Any, token: str) -> UnsubscribeLink:
 
 def _switch(language: str) -> str:
     """This page's URL in another language, keeping what else the query says."""
-    # Any, as url_for's **values are: the keys come from the visitor, so they can also reach url_for's
-    # own _anchor/_external/... arguments, and one that names a view argument (?token=) raises.
-    query: dict[str, Any] = {**request.args.to_dict(), "lang": language}
-    return url_for(str(request.endpoint), **(request.view_args or {}), **query)
+    view_args = request.view_args or {}
+    # The keys come from the visitor: never let one reach url_for's own arguments (_external,
+    # _anchor, _scheme...) or override the view's (?token=), which would raise.
+    query: dict[str, Any] = {key: value for key, value in request.args.items()
+                             if not key.startswith("_") and key not in view_args}
+    return url_for(str(request.endpoint), **view_args, **{**query, "lang": language})
 
 
 def _context(session: Any, link: UnsubscribeLink) -> dict[str, Any]:

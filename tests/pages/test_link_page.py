@@ -69,6 +69,16 @@ def test_language_from_accept_language_with_a_switch(
     assert "lang=ru" in response.text and "lang=es" in response.text
 
 
+def test_query_keys_cannot_steer_the_language_links(client: FlaskClient) -> None:
+    token = token_of(client)
+    for query in ("?token=elsewhere", "?_external=1&_anchor=x&_scheme=javascript", "?did=unsubscribed&lang=es"):
+        response = client.get(f"/u/{token}{query}")
+        assert response.status_code == 200, query
+        assert "elsewhere" not in response.text and "javascript" not in response.text
+        assert "http://localhost" not in response.text and "#x" not in response.text
+        assert f"/u/{token}?" in response.text and "lang=ru" in response.text
+
+
 @pytest.mark.parametrize(
     ("path", "status", "phrase"),
     [

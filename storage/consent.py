@@ -159,7 +159,7 @@ def apply_change(session: Session, change: ConsentChange) -> list[ConsentEvent]:
     lock_subject(session, change.number)
     # The ledger head before any read: a bulk import holds it while it writes suppressions, and a
     # change that read first would miss the import's rows and then collide with them.
-    ledger.lock_head(session)
+    head = ledger.lock_head(session)
     if change.action == "opt_in":
         planned = _opt_in(session, change)
     elif change.action == "join":
@@ -168,7 +168,7 @@ def apply_change(session: Session, change: ConsentChange) -> list[ConsentEvent]:
         planned = _confirm(session, change)
     else:
         planned = [_stop(session, change, scope) for scope in change.scopes]
-    events = ledger.append(session, [event for event, _ in planned])
+    events = ledger.append(session, [event for event, _ in planned], head)
     for event, write in planned:
         write(event)
     session.flush()

@@ -138,12 +138,16 @@ def lock_head(session: Session) -> tuple[int, str]:
     return last_id, last_hash
 
 
-def append(session: Session, events: Sequence[ConsentEvent]) -> list[ConsentEvent]:
-    """Chain and insert `events` in order; the caller's transaction keeps the head locked until commit."""
+def append(session: Session, events: Sequence[ConsentEvent], head: tuple[int, str] | None = None) -> list[ConsentEvent]:
+    """Chain and insert `events` in order; the caller's transaction keeps the head locked until commit.
+
+    `head` is what `lock_head` gave a caller that locked it earlier in this transaction (and has
+    appended nothing since): it saves locking and reading the row a second time.
+    """
     if not events:
         return []
     keyring = crypto.current()
-    last_id, last_hash = lock_head(session)
+    last_id, last_hash = head or lock_head(session)
     for event in events:
         last_id += 1
         last_hash = _seal(event, last_id, last_hash, keyring)

@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 PHONE_LIKE = re.compile(r"(?<![A-Za-z0-9])(\+?)(\d{7,15})(?![A-Za-z0-9])")
 """Digit runs long enough to be a phone number; SIDs are excluded by the neighbouring letters."""
@@ -101,25 +101,36 @@ def _start() -> None:
     g.log_started = time.perf_counter()
 
 
+def outcome(event: str, message: str, fields: dict[str, Any]) -> None:
+    """A view's outcome, logged on the request's one access line (or alone when access lines are off).
+
+    The webhook answers hundreds of requests a second: one line each, not an access line and an
+    outcome line, halves what it logs and what logging costs.
+    """
+    if current_app.config.get("ACCESS_LOG", True):
+        g.log_outcome = (event, message, fields)
+    else:
+        log.info(message, extra={"fields": {"event": event, **fields}})
+
+
 def _request_line(response: Response) -> Response:
     # The access log: gunicorn's own would print the API path, which holds a phone number, unmasked.
     started = g.pop("log_started", None)
-    log.info(
-        "%s %s %s",
-        request.method,
-        request.path,
-        response.status_code,
-        extra={
-            "fields": {
-                "event": "request",
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-                "remote": request.remote_addr,
-            }
-        },
-    )
+    fields = {
+        "event": "request",
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "remote": request.remote_addr,
+    }
+    message = f"{request.method} {request.path} {response.status_code}"
+    noted = g.pop("log_outcome", None)
+    if noted is not None:
+        event, said, extra = noted
+        fields.update(extra, event=event)
+        message = f"{message}: {said}"
+    log.info(message, extra={"fields": fields})
     return response
 
 

@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator, add_port, compare, get_si
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from gateway import clarify, replylimits
+from gateway import clarify, logs, replylimits
 from gateway.addresses import SERVICE_SID, Address, parse_address
 from gateway.errors import BadRequest, InvalidAddress
 from gateway.inbound import arriving, handle_consent_report, handle_inbound
@@ -202,12 +202,11 @@ def _inbound_sms() -> Response:
     clarifier = clarify.from_config(current_app.config, current)
     outcome = handle_inbound(message, current, database(), spool(), replylimits.policy(), opt_in_window=window,
                              clarifier=clarifier)
-    log.info(
-        "twilio inbound %s: intent=%s duplicate=%s spooled=%s", message.message_id, outcome.intent, outcome.duplicate,
-        outcome.spooled,
-        extra={"fields": {"event": "inbound", "provider": PROVIDER, "message_id": message.message_id,
-                          "from": mask_number(message.from_.value), "to": message.to.value, "intent": outcome.intent,
-                          "duplicate": outcome.duplicate, "spooled": outcome.spooled}},
+    logs.outcome(
+        "inbound",
+        f"twilio inbound {message.message_id}: intent={outcome.intent} duplicate={outcome.duplicate} spooled={outcome.spooled}",
+        {"provider": PROVIDER, "message_id": message.message_id, "from": mask_number(message.from_.value),
+         "to": message.to.value, "intent": outcome.intent, "duplicate": outcome.duplicate, "spooled": outcome.spooled},
     )
     return twiml(outcome.reply)
 

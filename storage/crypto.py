@@ -131,6 +131,31 @@ def canonical_json(value: Any) -> str:
 EMPTY_JSON = "{}"
 
 
+class Sealed(str):
+    """Ciphertext made ahead of the statement that stores it; the encrypted column types store it as it is.
+
+    The webhook's batches encrypt in each request's own thread, not while holding the database's
+    write lock (SQLite) or the ledger head (PostgreSQL). `digest` is the keyed hash of the
+    plaintext's canonical JSON (a ledger event's content digest), or None for text.
+    """
+
+    digest: str | None = None
+
+
+def seal_text(text: str) -> Sealed:
+    """`text` encrypted as EncryptedText would store it."""
+    return Sealed(current().encrypt(text))
+
+
+def seal_json(value: Any) -> Sealed:
+    """`value` encrypted as EncryptedJSON would store it, with the keyed digest of its canonical JSON."""
+    encoded = canonical_json(value)
+    keyring = current()
+    sealed = Sealed(EMPTY_JSON if value == {} else keyring.encrypt(encoded))
+    sealed.digest = keyring.digest(encoded)
+    return sealed
+
+
 class EncryptedText(TypeDecorator[str]):
     """Text encrypted with the installed keys; plain values from before encryption still read back."""
 
@@ -138,7 +163,9 @@ class EncryptedText(TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else current().encrypt(value)
+        if value is None or isinstance(value, Sealed):
+            return value
+        return current().encrypt(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None or not is_ciphertext(value):
@@ -156,8 +183,8 @@ class EncryptedJSON(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
+        if value is None or isinstance(value, Sealed):
+            return value
         # An empty value holds nothing personal: kept plain, which spares bulk imports a million encryptions.
         return EMPTY_JSON if value == {} else current().encrypt(canonical_json(value))
 

@@ -27,7 +27,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, cast
+from functools import cached_property
+from typing import Any, Literal, NamedTuple, cast
 from weakref import WeakKeyDictionary, finalize, ref
 
 from sqlalchemy import Table
@@ -81,6 +82,23 @@ class Inbound:
             "body": self.body, "intent": self.intent, "decision": self.decision, "rules_version": self.rules_version,
             "reply": reply,
         }
+
+    @cached_property
+    def sealed(self) -> Prepared:
+        """Body and decision encrypted and the sender's keyed hash, made once, before the batch (`Intake.record`).
+
+        A batch on SQLite holds the one write lock of the database, on PostgreSQL the ledger head:
+        the encryption and hashing it needs are done before, by each message's own thread.
+        """
+        return Prepared(crypto.seal_text(self.body), crypto.seal_json(self.decision), crypto.current().digest(self.from_address))
+
+
+class Prepared(NamedTuple):
+    """What `Inbound.sealed` prepares."""
+
+    body: crypto.Sealed
+    decision: crypto.Sealed
+    subject: str
 
 
 @dataclass(frozen=True)
@@ -137,12 +155,13 @@ class _Plan:
         """A ledger event as `consent._event` makes it, as a row for `ledger.append_rows`."""
         explanation = {**item.decision, **extra}
         row = {
-            "number": item.from_address, "sender_scope": scope, "topic": topic, "action": item.change,
+            "number": item.from_address, "subject": item.sealed.subject, "sender_scope": scope, "topic": topic, "action": item.change,
             "until": None, "source": "keyword", "changed": changed, "inbound_message_id": inbound_id,
             "delivery_report_id": None, "rule": explanation.get("rule"), "tier": explanation.get("tier"),
             "score": explanation.get("score"), "language": explanation.get("language"),
-            "rules_version": item.rules_version, "actor": None, "explanation": explanation,
-            "created_at": self.now,
+            "rules_version": item.rules_version, "actor": None,
+            # The decision as the message's own row stores it, unless the event adds to it.
+            "explanation": explanation if extra else item.sealed.decision, "created_at": self.now,
         }
         self.events.append(row)
         return row
@@ -249,7 +268,8 @@ def record_batch(driver: Driver, items: Sequence[Inbound], look_first: bool = Fa
             reply = None if withheld else reply
         stored[key] = Recorded(item.intent, reply, duplicate=True)
         results.append(Recorded(item.intent, reply, duplicate=False, withheld=withheld))
-        new.append((item, {**item.columns(reply), "received_at": now}))
+        sealed = item.sealed
+        new.append((item, {**item.columns(reply), "body": sealed.body, "decision": sealed.decision, "received_at": now}))
     ids: dict[tuple[str, str], int] = {}
     if new:
         returned = insert(driver, _inbound, [row for _, row in new],
@@ -377,6 +397,7 @@ class Intake:
         return database
 
     def record(self, item: Inbound) -> Recorded:
+        item.sealed  # noqa: B018 - encrypted and hashed here, in the caller's thread, not under the batch's lock
         return self.commits.submit(item)
 
     def arriving(self) -> AbstractContextManager[None]:

@@ -172,8 +172,12 @@ def chain_rows(rows: list[dict[str, Any]], last_id: int, last_hash: str) -> tupl
     for row in rows:
         last_id += 1
         row["id"] = last_id
-        row["subject"] = keyring.digest(row["number"])
-        row["content_digest"] = keyring.digest(crypto.canonical_json(row["explanation"]))
+        # A row the webhook prepared brings its keyed hashes (made before the head was locked).
+        if row.get("subject") is None:
+            row["subject"] = keyring.digest(row["number"])
+        explanation = row["explanation"]
+        digest = explanation.digest if isinstance(explanation, crypto.Sealed) else None
+        row["content_digest"] = digest or keyring.digest(crypto.canonical_json(explanation))
         row["prev_hash"] = last_hash
         last_hash = row["hash"] = event_hash(last_hash, chain_fields(row))
     return last_id, last_hash

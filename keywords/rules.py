@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal, cast
 
 from keywords import checks
@@ -38,7 +38,8 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready explanation of the decision."""
-        return asdict(self)
+        # Every field is a plain value: no deep copy (dataclasses.asdict) needed, once per message.
+        return {name: getattr(self, name) for name in _DECISION_FIELDS}
 
     @property
     def kind(self) -> str:
@@ -46,6 +47,9 @@ class Decision:
         if self.action is not None:
             return self.action
         return "opt_out_all" if self.intent == "opt_out" and self.scope == "all" else self.intent
+
+
+_DECISION_FIELDS = tuple(field.name for field in fields(Decision))
 
 
 class Rules:

@@ -18,6 +18,12 @@ def test_classify_returns_explainable_decision(rules: Rules) -> None:
         d.intent = "none"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("text", ["STOP", "JOIN", "YES", "stpo", "I can't stop laughing", ""])
+def test_decision_dict_has_every_field(rules: Rules, text: str) -> None:
+    d = rules.classify(text)
+    assert d.to_dict() == dataclasses.asdict(d)
+
+
 def test_version_is_content_hash(rules: Rules) -> None:
     assert rules.version.startswith("sha256:") and len(rules.version) == 7 + 16
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +18,24 @@ READ_ONLY = "gateway_read_only"
 """The execution option `Database.read` sets on its connections."""
 
 
+def enable_wal(connection: Any, timeout: float) -> None:
+    """Switch a SQLite connection's file to WAL, retrying while another connection holds it.
+
+    Workers that boot together and open a file still in rollback mode all ask for the switch; SQLite
+    answers some of them "database is locked" at once, without waiting out the busy timeout (seen
+    with a new spool file: the worker failed to boot and gunicorn stopped).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent workers queue instead of failing."""
 
@@ -25,7 +45,7 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        enable_wal(cursor, busy_timeout_ms / 1000)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()

@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from storage.db import enable_wal
+
 BUSY_TIMEOUT_MS = 30_000
 
 SCHEMA = (
@@ -82,7 +84,7 @@ class Spool:
             # A forked worker must not share its parent's SQLite handle.
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
+            enable_wal(connection, BUSY_TIMEOUT_MS / 1000)
             # FULL: the commit is on disk before the provider is told the message was received.
             connection.execute("PRAGMA synchronous = FULL")
             self._local.connection, self._local.pid = connection, os.getpid()

@@ -1,9 +1,11 @@
 """Webhook benchmark: signed Twilio STOP/START/other mixes against the gateway and a bare Flask endpoint.
 
-Both run under gunicorn with the same settings (gunicorn.conf.py: gthread, WEB_CONCURRENCY workers,
-GUNICORN_THREADS threads) on 127.0.0.1 only; a fixed number of keep-alive connections sends
-pre-signed requests for a fixed time, and the script prints requests per second, p50/p99 latency
-and errors for both, and the gateway's share of the bare endpoint's throughput.
+A third server, bench/nostore.py, does the gateway's request work (signature, form, numbers,
+classification, TwiML) and stores, logs and counts nothing. All three run under gunicorn with the
+same settings (gunicorn.conf.py: gthread, WEB_CONCURRENCY workers, GUNICORN_THREADS threads) on
+127.0.0.1 only; a fixed number of keep-alive connections sends pre-signed requests for a fixed
+time, and the script prints requests per second, p50/p99 latency and errors for each, and each
+one's share of the bare endpoint's throughput.
 
     .venv/bin/python bench/webhook.py                      # SQLite, then PostgreSQL (bench_h5)
     .venv/bin/python bench/webhook.py --backend sqlite --duration 20 --concurrency 16
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -100,6 +103,11 @@ class Server:
                 time.sleep(0.2)
         raise SystemExit(f"{self.app} did not answer in 60 s; see {self.log}")
 
+    def workers(self) -> list[int]:
+        """The gunicorn workers' process ids."""
+        assert self.process is not None
+        return [int(pid) for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
+
     def __exit__(self, *_: object) -> None:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -124,55 +132,114 @@ def requests_for(port: int, count: int, seed: int) -> list[bytes]:
     return out
 
 
-async def _connection(port: int, queue: list[bytes], deadline: float, latencies: list[float], errors: list[str]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def _exchange(stream: Stream, request: bytes) -> int:
+    """Send one request, read its whole answer; the status, negative when the server closes after it."""
+    reader, writer = stream
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    closing = False
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+        elif name.lower() == b"connection" and value.strip().lower() == b"close":
+            closing = True
+    await reader.readexactly(length)
+    return -status if closing else status
+
+
+def _owners(port: int) -> dict[int, int]:
+    """Which process holds the server's end of each loopback connection to `port`, by the client's port."""
+    listed = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                            capture_output=True, text=True, check=True).stdout
+    owners = {}
+    for line in listed.splitlines():
+        peer, pid = re.search(r":(\d+)\s+users:", line), re.search(r"pid=(\d+)", line)
+        if peer and pid:
+            owners[int(peer.group(1))] = int(pid.group(1))
+    return owners
+
+
+async def _open(port: int, count: int, workers: list[int]) -> list[Stream]:
+    """`count` keep-alive connections spread evenly over `workers`, as a load balancer's many connections are.
+
+    Left to the kernel, the workers race to accept: 8 connections opened at once often all land on
+    one worker (one GIL, so about one core) while the other idles, whichever server it is. A
+    connection is kept once a request over it shows which worker holds it, if that worker still
+    lacks its share; the others are closed when all are placed. Without `workers`: as they come.
+    """
+    health = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    if not workers or shutil.which("ss") is None:
+        return [await asyncio.open_connection("127.0.0.1", port) for _ in range(count)]
+    share = -(-count // len(workers))
+    kept: list[Stream] = []
+    extra: list[Stream] = []
+    placed = dict.fromkeys(workers, 0)
+    while len(kept) < count and len(extra) < 20 * count:
+        stream = await asyncio.open_connection("127.0.0.1", port)
+        await _exchange(stream, health)
+        owner = _owners(port).get(stream[1].get_extra_info("sockname")[1])
+        if owner in placed and placed[owner] < share:
+            placed[owner] += 1
+            kept.append(stream)
+        else:
+            extra.append(stream)
+    for _, writer in extra:
+        writer.close()
+    if len(kept) < count:
+        print(f"  could not spread connections over the workers ({placed}); the rest as they come", file=sys.stderr)
+        kept += [await asyncio.open_connection("127.0.0.1", port) for _ in range(count - len(kept))]
+    return kept
+
+
+async def _connection(port: int, stream: Stream, queue: list[bytes], deadline: float, latencies: list[float],
+                      errors: list[str]) -> None:
     try:
         while queue and time.perf_counter() < deadline:
             request = queue.pop()
             started = time.perf_counter()
             try:
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head.split(b" ", 2)[1])
-                length = 0
-                closing = False
-                for line in head.split(b"\r\n"):
-                    name, _, value = line.partition(b":")
-                    if name.lower() == b"content-length":
-                        length = int(value)
-                    elif name.lower() == b"connection" and value.strip().lower() == b"close":
-                        closing = True
-                await reader.readexactly(length)
+                status = await _exchange(stream, request)
             except (OSError, asyncio.IncompleteReadError, ValueError) as error:
                 errors.append(type(error).__name__)
-                writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                stream[1].close()
+                stream = await asyncio.open_connection("127.0.0.1", port)
                 continue
-            if status == 200:
+            if abs(status) == 200:
                 latencies.append(time.perf_counter() - started)
             else:
-                errors.append(f"HTTP {status}")
-            if closing:
-                writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                errors.append(f"HTTP {abs(status)}")
+            if status < 0:
+                stream[1].close()
+                stream = await asyncio.open_connection("127.0.0.1", port)
     finally:
-        writer.close()
+        stream[1].close()
 
 
-async def _drive(port: int, requests: list[bytes], concurrency: int, seconds: float) -> tuple[list[float], list[str], float]:
+async def _drive(port: int, requests: list[bytes], concurrency: int, seconds: float,
+                 workers: list[int] | None = None) -> tuple[list[float], list[str], float]:
     latencies: list[float] = []
     errors: list[str] = []
+    streams = await _open(port, concurrency, workers or [])
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(_connection(port, requests, deadline, latencies, errors) for _ in range(concurrency)))
+    await asyncio.gather(*(_connection(port, stream, requests, deadline, latencies, errors) for stream in streams))
     return latencies, errors, time.perf_counter() - started
 
 
-def drive(name: str, port: int, concurrency: int, seconds: float, warmup: float, max_requests: int, seed: int) -> Result:
+def drive(name: str, server: Server, concurrency: int, seconds: float, warmup: float, max_requests: int,
+          seed: int) -> Result:
     """Warm up, then send for `seconds` (or until `max_requests` are sent) at fixed concurrency."""
+    port, workers = server.port, server.workers()
     if warmup:
-        asyncio.run(_drive(port, requests_for(port, 2000, seed + 1), concurrency, warmup))
-    latencies, errors, elapsed = asyncio.run(_drive(port, requests_for(port, max_requests, seed), concurrency, seconds))
+        asyncio.run(_drive(port, requests_for(port, 2000, seed + 1), concurrency, warmup, workers))
+    latencies, errors, elapsed = asyncio.run(
+        _drive(port, requests_for(port, max_requests, seed), concurrency, seconds, workers))
     if errors:
         print(f"  {name}: first errors {errors[:5]}", file=sys.stderr)
     return Result(name, len(latencies), len(errors), elapsed, latencies)
@@ -215,19 +282,24 @@ def server_env(url: str, work: Path, workers: int, threads: int) -> dict[str, st
     return env
 
 
-def run(backend: str, args: argparse.Namespace) -> tuple[Result, Result]:
+APPS = (("gateway", "wsgi:app"), ("no storage", "bench.nostore:app"), ("bare flask", "bench.bare:app"))
+"""The gateway, its request work without storage (bench/nostore.py), and the bare endpoint."""
+
+
+def run(backend: str, args: argparse.Namespace) -> list[Result]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-webhook-{backend}-"))
     try:
         url = prepare(backend, work, args.pg_url)
         env = server_env(url, work, args.workers, args.threads)
         results = []
-        for name, app in ((f"gateway ({backend})", "wsgi:app"), ("bare flask", "bench.bare:app")):
+        for name, app in APPS:
+            name = f"{name} ({backend})" if app == "wsgi:app" else name
             with Server(app, env, work / f"{app.split(':')[0]}.log") as server:
-                results.append(drive(name, server.port, args.concurrency, args.duration, args.warmup,
+                results.append(drive(name, server, args.concurrency, args.duration, args.warmup,
                                      args.max_requests, args.seed))
                 if results[-1].errors:
                     print(f"  {name} log tail:\n" + "\n".join(server.log.read_text().splitlines()[-15:]), file=sys.stderr)
-        return results[0], results[1]
+        return results
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -250,11 +322,13 @@ def main() -> None:
           f"{args.duration:g} s per server after {args.warmup:g} s warm-up; mix {dict(MIX)}")
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for backend in backends:
-        gateway, bare = run(backend, args)
-        print(gateway.line())
-        print(bare.line())
-        ratio = gateway.rps / bare.rps if bare.rps else float("nan")
-        print(f"{'ratio':<22} {ratio:9.1%} of the bare endpoint's requests per second\n")
+        *measured, bare = run(backend, args)
+        for result in (*measured, bare):
+            print(result.line())
+        for result in measured:
+            ratio = result.rps / bare.rps if bare.rps else float("nan")
+            print(f"{'ratio ' + result.name.split(' (')[0]:<22} {ratio:9.1%} of the bare endpoint's requests per second")
+        print()
 
 
 if __name__ == "__main__":

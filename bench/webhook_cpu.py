@@ -38,10 +38,6 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def workers(master: int) -> list[int]:
-    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
-
-
 def backends(url: str) -> list[int]:
     """The PostgreSQL server processes serving the benchmark's database (others' load is left out)."""
     from sqlalchemy import create_engine, text
@@ -62,12 +58,12 @@ def measure(backend: str, app: str, args: argparse.Namespace) -> str:
         env = webhook.server_env(url, work, workers=2, threads=4)
         with webhook.Server(app, env, work / "server.log") as server:
             assert server.process is not None
-            asyncio.run(webhook._drive(server.port, webhook.requests_for(server.port, 2000, 6), 8, args.warmup))
+            served = server.workers()
+            asyncio.run(webhook._drive(server.port, webhook.requests_for(server.port, 2000, 6), 8, args.warmup, served))
             requests = webhook.requests_for(server.port, 60_000, 5)
-            served = workers(server.process.pid)
             database = backends(url) if backend == "postgresql" and app == "wsgi:app" else []
             before = (time.process_time(), cpu_seconds(served), cpu_seconds(database))
-            latencies, errors, elapsed = asyncio.run(webhook._drive(server.port, requests, 8, args.duration))
+            latencies, errors, elapsed = asyncio.run(webhook._drive(server.port, requests, 8, args.duration, served))
             after = (time.process_time(), cpu_seconds(served), cpu_seconds(database))
         count = len(latencies)
         client, worker, postgres = ((b - a) / count * 1000 for a, b in zip(before, after))

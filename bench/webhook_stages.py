@@ -64,10 +64,10 @@ def instrument() -> None:
     timed(Decision, "to_dict", "decision as a dict")
     timed(intake.Intake, "record", "database: message, consent, ledger")
     timed(InboundSpool, "caught_up", "spool check")
-    timed(logging.Logger, "info", "JSON log lines (2)")
+    timed(logging.Logger, "info", "JSON log line")
     for hook in ("_start_timer", "_observe", "observe_decision"):
         timed(metrics, hook, "Prometheus metrics")
-    timed(logs, "_start", "JSON log lines (2)")
+    timed(logs, "_start", "JSON log line")
     timed(twilio, "twiml", "TwiML response")
 
 

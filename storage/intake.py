@@ -90,7 +90,8 @@ class Inbound:
         A batch on SQLite holds the one write lock of the database, on PostgreSQL the ledger head:
         the encryption and hashing it needs are done before, by each message's own thread.
         """
-        return Prepared(crypto.seal_text(self.body), crypto.seal_json(self.decision), crypto.current().digest(self.from_address))
+        subject = crypto.current().digest(self.from_address)
+        return Prepared(crypto.seal_text(self.body), crypto.seal_json(self.decision), subject)
 
 
 class Prepared(NamedTuple):
@@ -155,7 +156,8 @@ class _Plan:
         """A ledger event as `consent._event` makes it, as a row for `ledger.append_rows`."""
         explanation = {**item.decision, **extra}
         row = {
-            "number": item.from_address, "subject": item.sealed.subject, "sender_scope": scope, "topic": topic, "action": item.change,
+            "number": item.from_address, "subject": item.sealed.subject,
+            "sender_scope": scope, "topic": topic, "action": item.change,
             "until": None, "source": "keyword", "changed": changed, "inbound_message_id": inbound_id,
             "delivery_report_id": None, "rule": explanation.get("rule"), "tier": explanation.get("tier"),
             "score": explanation.get("score"), "language": explanation.get("language"),

@@ -135,8 +135,8 @@ def requests_for(port: int, count: int, seed: int) -> list[bytes]:
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
-async def _exchange(stream: Stream, request: bytes) -> int:
-    """Send one request, read its whole answer; the status, negative when the server closes after it."""
+async def _exchange(stream: Stream, request: bytes) -> tuple[int, bool]:
+    """Send one request, read its whole answer; its status, and whether the server closes after it."""
     reader, writer = stream
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
@@ -150,7 +150,7 @@ async def _exchange(stream: Stream, request: bytes) -> int:
         elif name.lower() == b"connection" and value.strip().lower() == b"close":
             closing = True
     await reader.readexactly(length)
-    return -status if closing else status
+    return status, closing
 
 
 def _owners(port: int) -> dict[int, int]:
@@ -204,17 +204,17 @@ async def _connection(port: int, stream: Stream, queue: list[bytes], deadline: f
             request = queue.pop()
             started = time.perf_counter()
             try:
-                status = await _exchange(stream, request)
+                status, closing = await _exchange(stream, request)
             except (OSError, asyncio.IncompleteReadError, ValueError) as error:
                 errors.append(type(error).__name__)
                 stream[1].close()
                 stream = await asyncio.open_connection("127.0.0.1", port)
                 continue
-            if abs(status) == 200:
+            if status == 200:
                 latencies.append(time.perf_counter() - started)
             else:
-                errors.append(f"HTTP {abs(status)}")
-            if status < 0:
+                errors.append(f"HTTP {status}")
+            if closing:
                 stream[1].close()
                 stream = await asyncio.open_connection("127.0.0.1", port)
     finally:

@@ -57,7 +57,6 @@ def measure(backend: str, app: str, args: argparse.Namespace) -> str:
         url = webhook.prepare(backend, work, args.pg_url)
         env = webhook.server_env(url, work, workers=2, threads=4)
         with webhook.Server(app, env, work / "server.log") as server:
-            assert server.process is not None
             served = server.workers()
             asyncio.run(webhook._drive(server.port, webhook.requests_for(server.port, 2000, 6), 8, args.warmup, served))
             requests = webhook.requests_for(server.port, 60_000, 5)

@@ -18,7 +18,11 @@ migrate: install
 	$(PY) -m flask --app wsgi db upgrade
 
 ## Serve on 127.0.0.1:$(PORT) with gunicorn, on SQLite under instance/ unless DATABASE_URL says otherwise.
+## A developer's gateway: GATEWAY_ENV=development and PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) unless set.
+run: export GATEWAY_ENV ?= development
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
+	@echo "make run: GATEWAY_ENV=$$GATEWAY_ENV, PUBLIC_BASE_URL=$$PUBLIC_BASE_URL (a developer's gateway; in production set PUBLIC_BASE_URL to the URL providers call)"
 	$(PY) -m flask --app wsgi dev-secrets
 	$(PY) -m flask --app wsgi db upgrade
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app

@@ -27,8 +27,14 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
-    """Start with empty metric files: counters from a previous run must not be added in."""
+    """Refuse bad settings before any worker boots; start with empty metric files."""
     import glob
+
+    from gateway import config
+
+    # A ConfigError is a RuntimeError: gunicorn prints its one line as "Error: ..." and exits 1,
+    # where a worker failing create_app would print a traceback per boot attempt.
+    config.startup_check()
 
     for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(path)

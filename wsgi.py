@@ -1,5 +1,10 @@
 """WSGI entry point: `gunicorn wsgi:app` and `flask --app wsgi ...`."""
 
 from gateway import create_app
+from gateway.errors import ConfigError
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as error:
+    # One line for the operator, not a traceback: the reason names the setting, never a secret.
+    raise SystemExit(f"gateway: {error}") from None

@@ -24,6 +24,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app)
     if test_config:
         app.config.from_mapping(test_config)
+    # A bad API_TOKENS entry or a missing PUBLIC_BASE_URL stops the start with a one-line reason.
+    config.check(app.config)
     # Message bodies and explanations are encrypted at rest; erased numbers kept as keyed hashes.
     ledger_keys.init_app(app)
     # JSON lines with phone numbers masked and no message bodies (GATEWAY_LOG_FORMAT=text for plain).

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
+
+from gateway import auth
+from gateway.errors import ConfigError
 
 DEV_TWILIO_TOKEN_FILE = "twilio_auth_token"
 DEV_API_TOKEN_FILE = "api_token"
@@ -18,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "KEYWORDS_FILE": "keywords.yaml",
     "KEYWORDS_CHECK_INTERVAL": 2.0,
     "PUBLIC_BASE_URL": None,
+    # GATEWAY_ENV=development (what `make run` sets) lets a missing PUBLIC_BASE_URL fall back to the
+    # request's Host header; anywhere else the gateway refuses to start without one (or TRUSTED_HOSTS).
+    "ENV": "production",
     "DEFAULT_REGION": "US",
     # Twilio's inbound form is a few KB even with ten media URLs; anything near this is not Twilio.
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -79,3 +87,45 @@ def load(app: Flask) -> None:
         app.config["SECRET_KEY"] = _read_secret(instance, DEV_SECRET_KEY_FILE)
     if not app.config["STAFF_TOKENS"]:
         app.config["STAFF_TOKENS"] = split_tokens(_read_secret(instance, DEV_STAFF_TOKEN_FILE))
+
+
+def check(settings: Mapping[str, Any], serving: bool = False) -> None:
+    """Refuse settings the gateway must not start with: ConfigError with a one-line reason.
+
+    `serving`: the process is about to answer HTTP (gunicorn's master), so the URL providers sign
+    must be known. Commands (`flask --app wsgi ...`) serve nothing and need no PUBLIC_BASE_URL.
+    """
+    auth.check_config(settings.get("API_TOKENS") or ())
+    base = settings.get("PUBLIC_BASE_URL")
+    if base:
+        parts = urlsplit(str(base))
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError("PUBLIC_BASE_URL must be an absolute http(s) URL such as https://sms.example.com")
+    elif serving and not host_may_decide(settings):
+        raise ConfigError("PUBLIC_BASE_URL is not set (the URL providers call, e.g. https://sms.example.com); "
+                          "set it, or GATEWAY_TRUSTED_HOSTS, or GATEWAY_ENV=development on a developer's machine")
+
+
+def host_may_decide(settings: Mapping[str, Any]) -> bool:
+    """Whether, without PUBLIC_BASE_URL, the request's Host may stand for the public URL.
+
+    Only on a developer's machine or where Flask refuses any Host outside TRUSTED_HOSTS: elsewhere
+    the client's Host header would decide the URL a webhook signature is checked against and the
+    host of every minted unsubscribe link.
+    """
+    return bool(settings.get("TRUSTED_HOSTS")) or settings.get("ENV") == "development"
+
+
+def public_base_url(settings: Mapping[str, Any], host_url: str) -> str | None:
+    """PUBLIC_BASE_URL without its trailing slash, the request's own URL root where the Host may decide, else None."""
+    base = settings.get("PUBLIC_BASE_URL")
+    if base:
+        return str(base).rstrip("/")
+    return host_url.rstrip("/") if host_may_decide(settings) else None
+
+
+def startup_check() -> None:
+    """The settings `create_app` would use, checked as a server about to serve (gunicorn's master)."""
+    app = Flask("gateway", instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None)
+    load(app)
+    check(app.config, serving=True)

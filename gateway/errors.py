@@ -3,7 +3,8 @@
     GatewayError                 base of everything the gateway raises on purpose
     ├── BadRequest               malformed input: answered 400 with the reason
     │   └── InvalidAddress       a phone number or address that cannot be used
-    └── Unauthenticated          missing or wrong signature / token: 401 or 403
+    ├── Unauthenticated          missing or wrong signature / token: 401 or 403
+    └── ConfigError              a setting the gateway refuses to start with (one-line reason)
 """
 
 from __future__ import annotations
@@ -23,3 +24,10 @@ class InvalidAddress(BadRequest):
 
 class Unauthenticated(GatewayError):
     """The caller could not be authenticated."""
+
+
+class ConfigError(GatewayError, RuntimeError):
+    """A setting the gateway refuses to start with; the message is one line and names no secret.
+
+    A RuntimeError too, so gunicorn's master prints it as one `Error:` line and exits.
+    """

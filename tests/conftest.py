@@ -17,9 +17,12 @@ from storage import Base, Database, crypto
 from storage.migrate import recreate, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
+# The suite runs as a developer's machine does (`make run` sets the same): without PUBLIC_BASE_URL the
+# test client's Host may stand for the public URL. tests/security/ runs the production settings.
+os.environ.setdefault("GATEWAY_ENV", "development")
 KEYWORDS_FILE = ROOT / "keywords.yaml"
 TWILIO_TOKEN = "test-twilio-auth-token"
-API_TOKEN = "test-api-token"
+API_TOKEN = "test-api-token-0123456789"
 BACKENDS = ["sqlite", "postgresql"]
 # Fixed test keys for the encrypted columns and keyed hashes (storage/crypto.py), also for tests without an app.
 LEDGER_KEY = "n2Q1VJYhN9sYQnQ6o1TqjH4n0Vt8wB6mPqC0y7hXk3A="

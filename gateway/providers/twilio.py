@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from gateway import clarify, logs, replylimits
 from gateway.addresses import SERVICE_SID, Address, parse_address
+from gateway.config import host_may_decide
 from gateway.errors import BadRequest, InvalidAddress
 from gateway.inbound import arriving, handle_consent_report, handle_inbound
 from gateway.messages import ConsentReport, InboundMessage
@@ -43,11 +44,12 @@ def _text(body: str, status: int) -> Response:
     return Response(body + "\n", status=status, mimetype="text/plain")
 
 
-def _signed_url() -> str:
-    """The URL Twilio signed: PUBLIC_BASE_URL + path and query behind proxies, else the request URL."""
+def _signed_url() -> str | None:
+    """The URL Twilio signed: PUBLIC_BASE_URL + path and query; the request URL only where the Host may decide."""
     base: str | None = current_app.config["PUBLIC_BASE_URL"]
     if not base:
-        return request.url
+        # Else the client's Host header would choose the URL its own signature is checked against.
+        return request.url if host_may_decide(current_app.config) else None
     query = request.query_string.decode("latin-1")
     return base.rstrip("/") + request.path + (f"?{query}" if query else "")
 
@@ -64,7 +66,11 @@ def _verify() -> Response | None:
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     # While Twilio's secondary token is promoted, deliveries signed with the old one are still in flight.
     tokens = (token, current_app.config.get("TWILIO_PREVIOUS_AUTH_TOKEN"))
-    url = urlparse(_signed_url())
+    signed_url = _signed_url()
+    if signed_url is None:
+        log.error("PUBLIC_BASE_URL is not configured; refusing webhooks rather than trusting the Host header")
+        return _text("signature cannot be checked: PUBLIC_BASE_URL is not configured", 503)
+    url = urlparse(signed_url)
     params = _Params(request.form)
     if not any(t and _signed_with(t, url, params, signature, algorithm) for t in tokens):
         return _text("invalid Twilio signature", 403)

@@ -28,8 +28,8 @@ def actors(app: Flask) -> list[tuple[str, str | None]]:
 
 
 def test_staff_suppress_and_unsuppress_record_the_token_owner(app: Flask, client: FlaskClient) -> None:
-    app.config["API_TOKENS"] = ("alice=alice-secret", API_TOKEN)
-    alice = {"Authorization": "Bearer alice-secret"}
+    app.config["API_TOKENS"] = ("alice:alice-secret-0123456789", API_TOKEN)
+    alice = {"Authorization": "Bearer alice-secret-0123456789"}
     answer = client.post("/api/v1/suppressions", json={"number": "(415) 555-0100", "sender": SENDER, "reason": "called us"}, headers=alice)
     assert answer.status_code == 201
     assert (answer.json["number"], answer.json["suppressed"], answer.json["reason"]) == ("+14155550100", True, "staff")

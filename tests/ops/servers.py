@@ -104,7 +104,7 @@ class Gunicorn:
                 "INSTANCE_PATH": str(self.instance),
                 "DATABASE_URL": database_url,
                 "TWILIO_AUTH_TOKEN": token,
-                "API_TOKENS": "ops-api-token",
+                "API_TOKENS": "ops-api-token-0123456789",
                 "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
                 # The keys the test process reads the ledger with.
                 "LEDGER_KEYS": LEDGER_KEY,

@@ -38,7 +38,7 @@ def _traffic(client: FlaskClient) -> None:
 def test_the_dashboard_needs_a_staff_sign_in(client: FlaskClient) -> None:
     response = client.get("/dashboard/?days=7")
     assert response.status_code == 302 and "/dashboard/login" in response.headers["Location"]
-    assert sign_in(client, "test-api-token").status_code == 401, "an API token is not a staff token"
+    assert sign_in(client, "test-api-token-0123456789").status_code == 401, "an API token is not a staff token"
     assert client.get("/dashboard/").status_code == 302
     response = sign_in(client, next_="/dashboard/fuzzy?days=7")
     assert response.status_code == 303 and response.headers["Location"] == "/dashboard/fuzzy?days=7"

@@ -105,7 +105,7 @@ def test_a_tampered_or_revoked_token_gets_404_and_posting_to_it_changes_nothing(
     response = client.get(f"/u/{tampered}", headers={"Accept-Language": "en"})
     assert response.status_code == 404 and "We do not know this link" in response.text
     assert client.post(f"/u/{tampered}/unsubscribe", data={"csrf": csrf}).status_code == 404
-    client.delete(f"/api/v1/links/{NUMBER}", headers={"Authorization": "Bearer test-api-token"})
+    client.delete(f"/api/v1/links/{NUMBER}", headers={"Authorization": "Bearer test-api-token-0123456789"})
     response = client.post(f"/u/{token}/unsubscribe", data={"csrf": csrf}, headers={"Accept-Language": "ru"})
     assert response.status_code == 404 and "Эта ссылка отключена" in response.text
     assert not _status(database).suppressed
@@ -165,7 +165,7 @@ def test_topics_pause_and_frequency(client: FlaskClient, database: Database) -> 
     assert paused.suppressed and paused.entries[0].until is not None
     assert timedelta(days=29) < paused.entries[0].until - utcnow() <= timedelta(days=30)
     prefs = client.get(f"/api/v1/preferences/{NUMBER}", query_string={"sender": SENDER},
-                       headers={"Authorization": "Bearer test-api-token"}).json
+                       headers={"Authorization": "Bearer test-api-token-0123456789"}).json
     assert prefs["topics_stopped"] == ["events", "offers"] and prefs["frequency"] == "weekly"
     assert prefs["suppressed"] is False and prefs["paused_until"]
     with database.begin() as session:

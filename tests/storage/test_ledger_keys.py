@@ -34,7 +34,7 @@ def raw_values(app: Flask) -> list[str]:
 
 def app_with(database_url: str, keys: str, tmp_path: Path) -> Flask:
     return create_app({"TESTING": True, "DATABASE_URL": database_url, "LEDGER_KEYS": keys, "NUMBER_HASH_KEY": NUMBER_HASH_KEY,
-                       "API_TOKENS": ("t",), "TWILIO_AUTH_TOKEN": "x", "SPOOL_PATH": str(tmp_path / "spool.db")})
+                       "API_TOKENS": ("ledger-keys-test-token",), "TWILIO_AUTH_TOKEN": "x", "SPOOL_PATH": str(tmp_path / "spool.db")})
 
 
 def test_rotate_then_drop_the_old_key(app: Flask, client: FlaskClient, database_url: str, tmp_path: Path, restore_keys: None) -> None:

@@ -1,10 +1,26 @@
-"""Reading number lists for the bulk API: JSON arrays and CSV files, with line-numbered errors.
+"""Reading number lists for the bulk API: JSON arrays and CSV files, with line-numbered errors; writing the export.
 
 A CSV file may start with a header naming its columns (`number`, and optionally `sender` and
 `topic`; providers' exports call the number `phone`, `phone_number`, `msisdn`...); without one,
 the first column is the number. Numbers already in E.164 for the North American plan (`+1` and
 ten digits) are taken as they are (that is exactly what phonenumbers would answer, checked
 in tests); anything else goes through phonenumbers, which is 20 times slower.
+
+The export is safe to open in a spreadsheet (OWASP's CSV injection advice): every field is
+wrapped in double quotes (so a `,` or `;` inside a value never starts a new cell, whatever
+separator the spreadsheet's locale uses), and a value that a spreadsheet would read as a
+formula gets a single quote in front. The rule, one cell at a time (`export_cell`):
+
+- an E.164 number (`+` and 1 to 15 ASCII digits, what our parsing produces) stays as it is;
+- a value starting with `=`, `+`, `-`, `@`, tab, CR or LF, or with a single quote, or with
+  whitespace at either end, is written as `'` followed by the value;
+- anything else is written as it is.
+
+Reading a cell (`read_cell`, on every cell an import looks at) is the exact inverse: a cell
+starting with `'` is its value without that one quote, taken verbatim (spaces included); any
+other cell is stripped of outer whitespace, as hand-made files need. Since a value that starts
+with a quote is always quoted again on export, the rule is unambiguous and every export imports
+back unchanged. The price: another system's cell whose value really starts with one `'` loses it.
 """
 
 from __future__ import annotations
@@ -14,7 +30,8 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from datetime import datetime
+from typing import IO, Any
 
 from gateway.addresses import parse_address, parse_phone
 from gateway.errors import InvalidAddress
@@ -23,6 +40,11 @@ from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
 # ASCII digits only: \d would let other scripts' digits through, which phonenumbers converts.
 NANP_E164 = re.compile(r"\+1[0-9]{10}")
+E164 = re.compile(r"\+[0-9]{1,15}")
+# OWASP's formula triggers, and our own quote prefix so that a value starting with one round-trips.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+QUOTE = "'"
+EXPORT_COLUMNS = ("number", "sender", "topic", "until", "source", "since")
 NUMBER_HEADERS = frozenset({"number", "phone", "phone_number", "phonenumber", "msisdn", "mobile", "e164", "to", "recipient"})
 SENDER_HEADERS = frozenset({"sender", "sender_scope", "scope", "from", "messaging_service_sid"})
 TOPIC_HEADERS = frozenset({"topic", "category"})
@@ -68,14 +90,41 @@ def scope_of(raw: str, region: str) -> str:
     return parse_address(text, region).value
 
 
-def topic_of(raw: str | None) -> str:
-    """A topic (64 printable characters), '*' when none is given."""
-    if raw is None or not raw.strip():
+def _valid_topic(text: str) -> str:
+    """`text` itself when it is a topic (64 printable characters), '*' when it is empty."""
+    if not text:
         return ALL_TOPICS
-    text = raw.strip()
     if len(text) > MAX_TOPIC or not text.isprintable():
         raise InvalidAddress("topic: at most 64 printable characters")
     return text
+
+
+def topic_of(raw: str | None) -> str:
+    """A topic (64 printable characters, outer spaces dropped), '*' when none is given."""
+    return ALL_TOPICS if raw is None else _valid_topic(raw.strip())
+
+
+def export_cell(value: str) -> str:
+    """A value as the export writes it: quoted with `'` where a spreadsheet could take it for a formula."""
+    if value and (value.startswith(FORMULA_START + (QUOTE,)) or value != value.strip()) and not E164.fullmatch(value):
+        return QUOTE + value
+    return value
+
+
+def read_cell(cell: str) -> str:
+    """The value of an import cell: an export's `'` prefix removed exactly, any other cell stripped."""
+    return cell[1:] if cell.startswith(QUOTE) else cell.strip()
+
+
+def export_writer(stream: IO[str]) -> Any:
+    """A CSV writer for the export: every field in double quotes, so no separator inside a value starts a cell."""
+    return csv.writer(stream, quoting=csv.QUOTE_ALL)
+
+
+def export_row(number: str, scope: str, topic: str, until: datetime | None, source: str, since: datetime) -> list[str]:
+    """One exported suppression, each cell through `export_cell`."""
+    cells = (number, scope, topic, until.isoformat() if until else "", source, since.isoformat())
+    return [export_cell(cell) for cell in cells]
 
 
 def _columns(first: list[str]) -> tuple[int, int, int] | None:
@@ -142,14 +191,16 @@ def import_rows(stream: IO[bytes], region: str, sender: str | None, topic: str) 
     errors: list[RowError] = []
     total = 0
     scope_for = _remember(lambda raw: scope_of(raw, region))
-    topic_for = _remember(topic_of)
+    topic_for = _remember(_valid_topic)
     try:
         for line, raw, row_sender, row_topic in read_csv(stream):
             try:
-                scope = scope_for(row_sender) if row_sender and row_sender.strip() else sender
+                sender_cell = read_cell(row_sender or "")
+                scope = scope_for(sender_cell) if sender_cell.strip() else sender
                 if scope is None:
                     raise InvalidAddress("no sender: give a sender column or ?sender= (* for every sender)")
-                rows.append(ImportRow(line, normalise(raw, region), scope, topic_for(row_topic) if row_topic else topic))
+                row_topic_value = topic_for(read_cell(row_topic)) if row_topic else topic
+                rows.append(ImportRow(line, normalise(read_cell(raw), region), scope, row_topic_value))
             except InvalidAddress as error:
                 total += 1
                 if len(errors) < MAX_REPORTED_ERRORS:
@@ -182,7 +233,7 @@ def number_csv(stream: IO[bytes], region: str) -> tuple[list[str], list[RowError
     invalid: list[RowError] = []
     for line, raw, _, _ in read_csv(stream):
         try:
-            numbers.append(normalise(raw, region))
+            numbers.append(normalise(read_cell(raw), region))
         except InvalidAddress as error:
             invalid.append(RowError(line, raw, str(error)))
     return numbers, invalid

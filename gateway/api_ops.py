@@ -20,7 +20,6 @@ from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
 DEFAULT_BULK_MAX_BYTES = 256 * 1024 * 1024
 MAX_REASON = 200
-EXPORT_COLUMNS = ("number", "sender", "topic", "until", "source", "since")
 
 
 def _bulk_body() -> None:
@@ -185,12 +184,13 @@ def export_csv() -> Any:
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
+        # Spreadsheet-safe cells that import back unchanged (gateway/api_csv.py says how).
+        writer = api_csv.export_writer(buffer)
+        writer.writerow(api_csv.EXPORT_COLUMNS)
         # A read-only transaction: a slow download holds no SQLite write lock.
         with db.read() as connection:
-            for count, (number, row_scope, row_topic, until, source, since) in enumerate(bulk.export(connection, scope, topic), 1):
-                writer.writerow((number, row_scope, row_topic, until.isoformat() if until else "", source, since.isoformat()))
+            for count, row in enumerate(bulk.export(connection, scope, topic), 1):
+                writer.writerow(api_csv.export_row(*row))
                 if count % 1000 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)

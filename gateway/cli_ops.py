@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 from datetime import datetime
@@ -137,13 +136,11 @@ def import_file(file: IO[bytes], sender: str | None, topic: str | None, source: 
 @click.option("--output", "-o", type=click.File("w"), default="-")
 def export(sender: str | None, topic: str | None, output: IO[str]) -> None:
     """Write the active suppression list as CSV."""
-    writer = csv.writer(output)
-    writer.writerow(("number", "sender", "topic", "until", "source", "since"))
+    writer = api_csv.export_writer(output)  # spreadsheet-safe, as the API's export
+    writer.writerow(api_csv.EXPORT_COLUMNS)
     with database().read() as connection:
-        for number, scope, row_topic, until, source, since in bulk.export(
-            connection, _scope(sender) if sender else None, _topic(topic) if topic else None
-        ):
-            writer.writerow((number, scope, row_topic, until.isoformat() if until else "", source, since.isoformat()))
+        for row in bulk.export(connection, _scope(sender) if sender else None, _topic(topic) if topic else None):
+            writer.writerow(api_csv.export_row(*row))
 
 
 @suppressions_cli.command("scrub")

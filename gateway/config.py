@@ -79,6 +79,9 @@ def load(app: Flask) -> None:
         app.config["STAFF_TOKENS"] = split_tokens(env["STAFF_TOKENS"])
     # Anything else can be set as GATEWAY_<NAME>, e.g. GATEWAY_PROXY_FIX_HOPS=1 (values parsed as JSON).
     app.config.from_prefixed_env("GATEWAY")
+    if isinstance(app.config.get("TRUSTED_HOSTS"), str):
+        # GATEWAY_TRUSTED_HOSTS=sms.example.com,sms2.example.com as well as a JSON list.
+        app.config["TRUSTED_HOSTS"] = split_tokens(app.config["TRUSTED_HOSTS"])
     if not app.config["TWILIO_AUTH_TOKEN"]:
         app.config["TWILIO_AUTH_TOKEN"] = _read_secret(instance, DEV_TWILIO_TOKEN_FILE)
     if not app.config["API_TOKENS"]:

@@ -1,9 +1,11 @@
 """Structured JSON logs with phone numbers masked; message bodies are never logged.
 
 Every record becomes one JSON object a line: time, level, logger, message, and the fields given as
-`extra={"fields": {...}}`. Anything that looks like a phone number (seven or more digits, with or
-without a leading +, not part of a longer token such as a MessageSid) is masked as +1415*****00,
-in the message, the fields and tracebacks alike. GATEWAY_LOG_FORMAT=text gives plain lines.
+`extra={"fields": {...}}`. The access line never holds the raw path or query: each route argument
+and query value the API would read as a phone number, in any format, is masked from its E.164 form
+(+1415*****00), and other route arguments (link tokens) are replaced by their names. As a second
+net, any unbroken run of seven or more digits is masked in the message, the fields and tracebacks
+alike. GATEWAY_LOG_FORMAT=text gives plain lines.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import time
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+
+from gateway.addresses import parse_address
+from gateway.errors import InvalidAddress
 
 PHONE_LIKE = re.compile(r"(?<![A-Za-z0-9])(\+?)(\d{7,15})(?![A-Za-z0-9])")
 """Digit runs long enough to be a phone number; SIDs are excluded by the neighbouring letters."""
@@ -113,18 +118,62 @@ def outcome(event: str, message: str, fields: dict[str, Any]) -> None:
         log.info(message, extra={"fields": {"event": event, **fields}})
 
 
+SAFE_PATH_ARGS = frozenset({"provider"})
+"""Route arguments that never hold personal data or a secret, logged as they are."""
+PLAIN_QUERY_VALUE = re.compile(r"^(?:[A-Za-z_.-]{0,32}|\d{1,4})$")
+"""Query values logged as they are: a word without digits, or a small count such as days=7."""
+DIGIT_RUN = re.compile(r"[+(]?\d[\d\s().\-/]{3,}\d")
+"""On a path no route matched: any run of five or more digits, separators allowed, is hidden."""
+RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+"""A route argument in a Werkzeug rule: <name> or <converter:name>."""
+
+
+def _shown(name: str, value: object, plain_ok: bool = False) -> str:
+    """A route argument or query value as the access log may show it.
+
+    What the API would read as a phone number, in whatever format it came (dashes, dots, brackets,
+    00, tel:, percent-encoded), is masked from its E.164 form; anything else that could be personal
+    or a secret (a link token, free text) is replaced by its name; `plain_ok` keeps a query's
+    plain words and small counts.
+    """
+    if isinstance(value, int) or name in SAFE_PATH_ARGS:
+        return str(value)
+    text = str(value)
+    try:
+        address = parse_address(text, str(current_app.config.get("DEFAULT_REGION") or "US"))
+    except InvalidAddress:
+        address = None
+    if address is not None and address.kind == "e164":
+        return mask_numbers(address.value)
+    if address is not None and address.kind == "short_code":
+        return address.value
+    return text if plain_ok and PLAIN_QUERY_VALUE.match(text) else f"<{name}>"
+
+
+def shown_path() -> str:
+    """The request path with its route arguments masked (never the raw path, which may hold a number)."""
+    rule = request.url_rule
+    if rule is None:
+        return DIGIT_RUN.sub("<digits>", request.path)
+    args = request.view_args or {}
+    return RULE_ARGUMENT.sub(lambda match: _shown(match.group(1), args.get(match.group(1), "")), rule.rule)
+
+
 def _request_line(response: Response) -> Response:
     # The access log: gunicorn's own would print the API path, which holds a phone number, unmasked.
     started = g.pop("log_started", None)
-    fields = {
+    path = shown_path()
+    fields: dict[str, Any] = {
         "event": "request",
         "method": request.method,
-        "path": request.path,
+        "path": path,
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
         "remote": request.remote_addr,
     }
-    message = f"{request.method} {request.path} {response.status_code}"
+    if request.args:
+        fields["query"] = {key: _shown(key, value, plain_ok=True) for key, value in request.args.items()}
+    message = f"{request.method} {path} {response.status_code}"
     noted = g.pop("log_outcome", None)
     if noted is not None:
         event, said, extra = noted

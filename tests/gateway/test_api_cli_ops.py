@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 from flask import Flask
@@ -21,9 +23,9 @@ def test_import_export_scrub(runner: FlaskCliRunner, client: FlaskClient, tmp_pa
     assert imported.exit_code == 0, imported.output
     assert "2 rows, 2 added" in imported.output
     exported = runner.invoke(args=["suppressions", "export"])
-    rows = exported.output.splitlines()[1:]
-    assert [row.split(",")[0] for row in rows] == ["+14155550100", "+14155550101"]
-    assert all(row.split(",")[4] == "provider_export" for row in rows)
+    rows = list(csv.reader(io.StringIO(exported.output)))[1:]
+    assert [row[0] for row in rows] == ["+14155550100", "+14155550101"]
+    assert all(row[4] == "provider_export" for row in rows)
     campaign = tmp_path / "campaign.csv"
     campaign.write_text("+14155550100\n+14155550102\nnope\n")
     scrubbed = runner.invoke(args=["suppressions", "scrub", str(campaign), "--sender", SENDER])

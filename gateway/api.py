@@ -37,6 +37,29 @@ def parse_number(raw: str) -> str:
         raise BadRequest(f"number {raw!r}: {error}") from None
 
 
+def json_text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
+    """A text field of a JSON object: None when absent or null, BadRequest for another type or for non-text."""
+    # Never str() a value: ["+1..."] or 14155550100 would become a number nobody sent.
+    raw = body.get(name)
+    if raw is None:
+        if required:
+            raise BadRequest(f"{name}: required, a string")
+        return None
+    if not isinstance(raw, str):
+        raise BadRequest(f"{name}: expected a string, not {type(raw).__name__}")
+    unicode_text(name, raw)
+    return raw
+
+
+def unicode_text(name: str, raw: str) -> str:
+    """`raw` when it is Unicode text; JSON can escape a lone surrogate (\\ud800), which no encoder takes."""
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{name}: not Unicode text (a lone surrogate)") from None
+    return raw
+
+
 def parse_sender(raw: str | None) -> str | None:
     """A sender argument (number, short code, sender id or MG... service), None when absent."""
     if raw is None or not raw.strip():

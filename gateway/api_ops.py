@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import IO, Any
 
 from flask import Response, current_app, jsonify, request, stream_with_context
 
 from gateway import api_csv
-from gateway.api import bp, parse_number, parse_sender, parse_topic, status_json
+from gateway.api import bp, json_text, parse_number, parse_sender, parse_topic, status_json
 from gateway.auth import current_owner, require_token
 from gateway.errors import BadRequest
 from gateway.state import database
@@ -53,15 +53,20 @@ def _scope(raw: object) -> str:
     return parse_sender(raw) or GLOBAL_SCOPE
 
 
-def _until(raw: object) -> datetime | None:
+def _until(raw: str | None) -> datetime | None:
     if raw is None:
         return None
     try:
-        value = datetime.fromisoformat(str(raw))
+        value = datetime.fromisoformat(raw)
     except ValueError:
         raise BadRequest("until: an ISO 8601 time with its offset, e.g. 2026-12-24T00:00:00+00:00") from None
     if value.tzinfo is None:
         raise BadRequest("until: give the time zone offset")
+    try:
+        # Stored in UTC: 9999-12-31T23:59:59-12:00 or 0001-01-01T00:00:00+14:00 fall outside datetime there.
+        value.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadRequest("until: out of range once converted to UTC") from None
     return value
 
 
@@ -70,9 +75,9 @@ def _until(raw: object) -> datetime | None:
 def suppress() -> Any:
     """Staff suppress a number for a sender (or every sender) and topic, optionally until a time."""
     body = _json_body()
-    number = parse_number(str(body.get("number") or ""))
+    number = parse_number(json_text(body, "number", required=True) or "")
     scope, topic = _scope(body.get("sender")), parse_topic(body.get("topic")) or ALL_TOPICS
-    until, reason = _until(body.get("until")), _reason(body.get("reason"))
+    until, reason = _until(json_text(body, "until")), _reason(body.get("reason"))
     change = consent.ConsentChange(
         number=number, scopes=(scope,), action="pause" if until else "opt_out", topic=topic, until=until,
         source="staff", actor=current_owner(), explanation={"reason": reason},
@@ -130,8 +135,9 @@ def scrub() -> Any:
             numbers, invalid = api_csv.number_csv(_upload(), region)
         except (UnicodeDecodeError, csv.Error) as error:
             raise BadRequest(f"not a UTF-8 CSV file: {error}") from None
-    scope = parse_sender(sender) if isinstance(sender, str) else None
-    topic = parse_topic(topic) if isinstance(topic, str) else None
+    if sender is not None and not isinstance(sender, str):
+        raise BadRequest("sender: expected a string")
+    scope, topic = parse_sender(sender), parse_topic(topic)
     with database().read() as connection:
         suppressed = bulk.scrub(connection, numbers, scope, topic)
     seen: set[str] = set()
@@ -218,7 +224,7 @@ def history(number: str) -> Any:
 def erase() -> Any:
     """Erase a person's data on request: messages and number gone, number still blocked by its keyed hash."""
     body = _json_body()
-    number = parse_number(str(body.get("number") or ""))
+    number = parse_number(json_text(body, "number", required=True) or "")
     reason = _reason(body.get("reason"))
     with database().begin() as session:
         report = erasure.erase(session, number, actor=current_owner(), reason=reason)

@@ -36,7 +36,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.api import parse_number, parse_sender
+from gateway.api import parse_number, parse_sender, unicode_text
 from gateway.auth import require_token
 from gateway.errors import BadRequest
 from gateway.state import database
@@ -236,6 +236,7 @@ def _field(data: dict[str, Any], name: str, required: bool = True) -> str | None
         return None
     if not isinstance(value, str) or len(value) > 1600:
         raise BadRequest(f"{name!r} must be a string of at most 1600 characters")
+    unicode_text(name, value)
     return value.strip() if name != "message" else value
 
 

@@ -23,6 +23,8 @@ bp = Blueprint(
 )
 
 PERIODS = (7, 30, 90, 365)
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit: a longer one matches no row, and SQLite cannot even bind it."""
 SERIES_LABELS = {"opt_out": "Opt-outs", "opt_in": "Re-subscribes", "pause": "Pauses"}
 BREAKDOWN_LABELS = {name: SERIES_LABELS[name] for name in reports.BREAKDOWN}
 HEADERS = {
@@ -50,9 +52,11 @@ def _forms() -> dict[str, Any]:
 
 def _period() -> int:
     raw = request.args.get("days", "30")
-    if not raw.isdigit() or int(raw) not in PERIODS:
-        abort(400, f"days must be one of {', '.join(map(str, PERIODS))}")
-    return int(raw)
+    # Exactly an offered period: str.isdigit also takes '²' (int() refuses it) and '٣٠' (int() reads 30).
+    offered = {str(days): days for days in PERIODS}
+    if raw not in offered:
+        abort(400, f"days must be one of {', '.join(offered)}")
+    return offered[raw]
 
 
 def _safe_next(target: str | None) -> str:
@@ -132,10 +136,11 @@ def fuzzy(actor: str) -> Any:
                            marks=marks, keywords_file=rules_holder().path)
 
 
-@bp.post("/fuzzy/<int:message_id>/false-positive")
+@bp.post(f"/fuzzy/<int(max={MAX_ID}):message_id>/false-positive")
 @auth.staff_required
 def false_positive(actor: str, message_id: int) -> Any:
     """Add the message to keywords.yaml's must-not-match examples; refused edits are recorded with the reason."""
+    days = _period()  # before any change: a bad period must not leave a mark and then answer 400
     with database().begin() as db:
         match = reports.fuzzy_match(db, message_id)
     if match is None:
@@ -153,4 +158,4 @@ def false_positive(actor: str, message_id: int) -> Any:
             inbound_message_id=message_id, actor=actor, accepted=accepted, detail=detail, rules_version=version,
         ))
     flash(f"{'Marked' if accepted else 'Not marked'}: “{match.body[:60]}”: {detail}", "ok" if accepted else "error")
-    return redirect(url_for("dashboard.fuzzy", days=_period()), code=303)
+    return redirect(url_for("dashboard.fuzzy", days=days), code=303)

@@ -163,9 +163,12 @@ def resubscribe(token: str) -> Any:
 
 def _int_choice(name: str, allowed: tuple[int, ...]) -> int:
     raw = request.form.get(name, "0") or "0"
-    if not raw.isdigit() or (int(raw) and int(raw) not in allowed):
+    # Only a value the form offers, spelled as the form spells it: str.isdigit also takes '²' (int() refuses it)
+    # and '٣٠' (int() reads 30).
+    offered = {str(value): value for value in (0, *allowed)}
+    if raw not in offered:
         raise PageError("choice", f"{name}={raw[:20]}")
-    return int(raw)
+    return offered[raw]
 
 
 @bp.post("/<token>/preferences")

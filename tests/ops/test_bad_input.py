@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -14,8 +16,9 @@ from werkzeug.wrappers import Request
 
 from gateway import simulator
 from storage import ReceivedMessage
-from tests.conftest import TWILIO_TOKEN
+from tests.conftest import API_TOKEN, TWILIO_TOKEN
 from tests.helpers import Api, Twilio
+from tests.ops.pages_setup import csrf_of, enable_pages, sign_in, token_of
 
 NUMBER = "+14155550100"
 SENDER = "+18005550199"
@@ -129,7 +132,7 @@ def test_non_utf8_signed_form_is_answered(client: FlaskClient) -> None:
     ],
 )
 def test_api_bad_input(client: FlaskClient, path: str, status: int) -> None:
-    response = client.get(path, headers={"Authorization": "Bearer test-api-token"})
+    response = client.get(path, headers={"Authorization": "Bearer test-api-token-0123456789"})
     assert response.status_code == status, response.data
     assert response.is_json
 
@@ -160,3 +163,93 @@ def test_from_in_every_format(app: Flask, client: FlaskClient, raw: str, e164: s
     with app.extensions["gateway.database"].begin() as session:
         stored = session.scalars(select(ReceivedMessage.from_address)).all()
     assert stored == ([e164] if e164 else [])
+
+
+# Issue 11: each of these answered 500 (found by an attack pass); now a 4xx with a short reason.
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+@pytest.fixture
+def pages(app: Flask, tmp_path: Path) -> FlaskClient:
+    """A client of the app with the link page and the dashboard switched on."""
+    return enable_pages(app, tmp_path).test_client()
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"], ids=["after-9999", "before-0001"])
+def test_until_out_of_range_in_utc(client: FlaskClient, until: str) -> None:
+    response = client.post("/api/v1/suppressions", json={"number": NUMBER, "reason": "asked", "until": until}, headers=AUTH)
+    assert response.status_code == 400, response.data
+    assert "until" in response.json["error"]
+    assert Api(client).suppression(NUMBER).json["suppressed"] is False
+
+
+SUPPRESS = {"number": NUMBER, "reason": "asked"}
+LINK = {"number": NUMBER, "sender": SENDER}
+WRONG_TYPES = {
+    "suppress-number-list": ("/api/v1/suppressions", {**SUPPRESS, "number": [NUMBER]}, "number"),
+    "suppress-number-int": ("/api/v1/suppressions", {**SUPPRESS, "number": 14155550100}, "number"),
+    "suppress-number-object": ("/api/v1/suppressions", {**SUPPRESS, "number": {"n": NUMBER}}, "number"),
+    "suppress-sender-int": ("/api/v1/suppressions", {**SUPPRESS, "sender": 18005550199}, "sender"),
+    "suppress-topic-list": ("/api/v1/suppressions", {**SUPPRESS, "topic": ["offers"]}, "topic"),
+    "suppress-until-int": ("/api/v1/suppressions", {**SUPPRESS, "until": 1798761600}, "until"),
+    "suppress-until-list": ("/api/v1/suppressions", {**SUPPRESS, "until": ["2030-01-01T00:00:00+00:00"]}, "until"),
+    "suppress-reason-list": ("/api/v1/suppressions", {**SUPPRESS, "reason": ["asked"]}, "reason"),
+    "erase-number-list": ("/api/v1/erasures", {**SUPPRESS, "number": [NUMBER]}, "number"),
+    "erase-number-int": ("/api/v1/erasures", {**SUPPRESS, "number": 14155550100}, "number"),
+    "erase-reason-bool": ("/api/v1/erasures", {**SUPPRESS, "reason": True}, "reason"),
+    "scrub-numbers-string": ("/api/v1/scrub", {"numbers": NUMBER}, "numbers"),
+    "scrub-sender-int": ("/api/v1/scrub", {"numbers": [NUMBER], "sender": 18005550199}, "sender"),
+    "scrub-topic-list": ("/api/v1/scrub", {"numbers": [NUMBER], "topic": ["offers"]}, "topic"),
+    "links-number-list": ("/api/v1/links", {**LINK, "number": [NUMBER]}, "number"),
+    "links-sender-int": ("/api/v1/links", {**LINK, "sender": 18005550199}, "sender"),
+    "links-topic-list": ("/api/v1/links", {**LINK, "topic": ["offers"]}, "topic"),
+    "links-language-int": ("/api/v1/links", {**LINK, "language": 1}, "language"),
+    "links-message-object": ("/api/v1/links", {**LINK, "message": {"text": "hi"}}, "message"),
+}
+
+
+@pytest.mark.parametrize(("path", "body", "field"), WRONG_TYPES.values(), ids=WRONG_TYPES.keys())
+def test_a_json_field_of_the_wrong_type_is_400(pages: FlaskClient, path: str, body: dict[str, object], field: str) -> None:
+    response = pages.post(path, json=body, headers=AUTH)
+    assert response.status_code == 400, response.data
+    assert field in response.json["error"]
+    assert Api(pages).suppression(NUMBER).json["suppressed"] is False
+
+
+@pytest.mark.parametrize("field", ["message", "number", "sender", "topic", "language"])
+def test_a_lone_surrogate_in_a_link_request_is_400(pages: FlaskClient, field: str) -> None:
+    body = json.dumps({**LINK, field: "x\ud800"})  # JSON may escape a lone surrogate; it is no Unicode text
+    response = pages.post("/api/v1/links", data=body, content_type="application/json", headers=AUTH)
+    assert response.status_code == 400, response.data
+    assert field in response.json["error"]
+
+
+@pytest.mark.parametrize("pause", ["²", "٣", "⁷", "7²", "-7", " 7", "07", "1e1"])
+def test_a_pause_that_is_not_an_offered_number_is_400(pages: FlaskClient, pause: str) -> None:
+    token = token_of(pages)
+    csrf = csrf_of(pages.get(f"/u/{token}"))
+    response = pages.post(f"/u/{token}/preferences", data={"csrf": csrf, "pause": pause})
+    assert response.status_code == 400, response.data
+    assert Api(pages).suppression(NUMBER, SENDER).json["suppressed"] is False
+
+
+@pytest.mark.parametrize("days", ["²", "٣٠", "3⁰", "-7", "07", "1e1", ""])
+@pytest.mark.parametrize("page", ["/dashboard/", "/dashboard/fuzzy"], ids=["overview", "fuzzy"])
+def test_a_period_that_is_not_offered_is_400(pages: FlaskClient, page: str, days: str) -> None:
+    sign_in(pages)
+    assert pages.get(page, query_string={"days": days}).status_code == 400
+
+
+@pytest.mark.parametrize("message_id", ["9" * 23, str(2**63), "0", "1"], ids=["23-digits", "2^63", "zero", "none-yet"])
+def test_a_false_positive_mark_for_no_such_message_is_404(pages: FlaskClient, message_id: str) -> None:
+    csrf = sign_in(pages)
+    assert pages.post(f"/dashboard/fuzzy/{message_id}/false-positive", data={"csrf": csrf}).status_code == 404
+
+
+def test_a_false_positive_mark_with_a_bad_period_changes_nothing(pages: FlaskClient, app: Flask) -> None:
+    assert Twilio(pages).sms("Stoo").status_code == 200
+    csrf = sign_in(pages)
+    before = Path(app.config["KEYWORDS_FILE"]).read_text(encoding="utf-8")
+    response = pages.post("/dashboard/fuzzy/1/false-positive?days=²", data={"csrf": csrf})
+    assert response.status_code == 400
+    assert Path(app.config["KEYWORDS_FILE"]).read_text(encoding="utf-8") == before

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "PROXY_FIX_HOPS": 0,
     "TWILIO_AUTH_TOKEN": None,
+    # When set, webhooks must carry this AccountSid (AC and 32 hex digits); others get 403.
+    "TWILIO_ACCOUNT_SID": None,
     "API_TOKENS": (),
     # Signs unsubscribe links, page forms and the dashboard's session cookie (SECRET_KEY or GATEWAY_SECRET_KEY).
     "SECRET_KEY": None,
@@ -70,7 +72,8 @@ def load(app: Flask) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config["DATABASE_URL"] = f"sqlite:///{instance / 'gateway.db'}"
     env = os.environ
-    for key in ("DATABASE_URL", "KEYWORDS_FILE", "PUBLIC_BASE_URL", "DEFAULT_REGION", "TWILIO_AUTH_TOKEN", "SECRET_KEY"):
+    for key in ("DATABASE_URL", "KEYWORDS_FILE", "PUBLIC_BASE_URL", "DEFAULT_REGION", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID",
+                "SECRET_KEY"):
         if env.get(key):
             app.config[key] = env[key]
     if env.get("API_TOKENS"):

@@ -31,7 +31,7 @@ ORDINARY = [
 
 def corpus() -> list[str]:
     rows = []
-    for line in (ROOT / "tests" / "keywords" / "corpus.tsv").read_text(encoding="utf-8").splitlines():
+    for line in (ROOT / "tests" / "keywords" / "corpus" / "dev.tsv").read_text(encoding="utf-8").splitlines():
         if not line.startswith("#") and line.strip("\t"):
             rows.append(line.split("\t")[0].replace("\\n", "\n"))
     # Real traffic is mostly conversation: weight ordinary messages 1:1 with the labelled corpus.

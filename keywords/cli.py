@@ -1,4 +1,4 @@
-"""Command line: classify stdin, check a keywords file, diff two versions over a message list."""
+"""Command line: classify stdin, check a keywords file, diff two versions, evaluate on a labelled corpus."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sys
 from collections import Counter
 from typing import TextIO
 
-from keywords.errors import RulesError
+from keywords import evaluate
+from keywords.errors import CorpusError, RulesError
 from keywords.rules import Decision, Rules, load_rules
 
 
@@ -82,6 +83,22 @@ def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    rules = _load(args.file, err)
+    if rules is None:
+        return 1
+    try:
+        rows = evaluate.load_corpus(args.corpus)
+    except (OSError, CorpusError) as exc:
+        print(exc, file=err)
+        return 1
+    report = evaluate.evaluate(rules, rows)
+    print(f"{args.corpus} with {args.file} ({rules.version}):", file=out)
+    for line in evaluate.format_report(report, by_language=args.by_language, misses=args.misses):
+        print(line, file=out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m keywords", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -97,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("new")
     d.add_argument("--messages", required=True, help="file with one message per line")
     d.set_defaults(func=cmd_diff)
+    e = sub.add_parser("eval", help="recall per intent, false opt-outs and misses on a labelled TSV corpus")
+    e.add_argument("corpus", help="TSV: message, intent (opt_out, opt_out_all, opt_in, help, none), language, note")
+    e.add_argument("--file", default=None, help="keywords file (default: $KEYWORDS_FILE or keywords.yaml)")
+    e.add_argument("--by-language", action="store_true", help="recall per language too")
+    e.add_argument("--misses", action="store_true", help="every miss with its explanation")
+    e.set_defaults(func=cmd_eval)
     return p
 
 

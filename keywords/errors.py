@@ -4,7 +4,8 @@ Hierarchy::
 
     Exception
      └── KeywordsError          base of everything this package raises on purpose
-          └── RulesError        a rules file was refused; .problems lists (file, line, reason)
+          ├── RulesError        a rules file was refused; .problems lists (file, line, reason)
+          └── CorpusError       a labelled corpus row is malformed: "file:line: reason"
 
 ``Rules.classify`` never raises; only loading (``load_rules``, ``RulesHolder`` on its
 first load) and ``Rules.reply`` with an unknown kind raise.
@@ -31,3 +32,7 @@ class RulesError(KeywordsError):
 
     def __str__(self) -> str:
         return self._render()
+
+
+class CorpusError(KeywordsError):
+    """A labelled corpus (keywords.evaluate) has a malformed row; the message names file and line."""

@@ -78,3 +78,34 @@ def test_diff_names_double_opt_in_changes(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert [json.loads(line)["new"] for line in lines[:-1]] == ["confirm (exact 'YES')", "join (exact 'JOIN')"]
     assert "; none -> confirm: 1; none -> join: 1" in lines[-1]
+
+
+def test_eval_prints_recall_false_opt_outs_and_misses(tmp_path: Path) -> None:
+    corpus = tmp_path / "traffic.tsv"
+    corpus.write_text(
+        "# message\tintent\tlanguage\tnote\n"
+        "STOP\topt_out\ten\texact\n"
+        "Отписаться\topt_out\tru\texact\n"
+        "STOP\tnone\ten\tmislabelled on purpose\n"
+        "the bus stop is closed\tnone\ten\thard-negative\n"
+        "HELP\thelp\ten\texact\n"
+        "zzqx blorp\topt_in\ten\tunknown words\n",
+        encoding="utf-8",
+    )
+    result = run("eval", str(corpus), "--by-language", "--misses")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "5 rows" not in out and "6 rows" in out
+    assert "opt_out recall 1.000 (2/2)" in out and "help recall 1.000 (1/1)" in out and "opt_in recall 0.000 (0/1)" in out
+    assert "false opt-outs: 1" in out
+    assert "FALSE OPT-OUT line 4 [en] 'STOP': expected none, got opt_out" in out
+    assert "MISS line 7 [en] 'zzqx blorp': expected opt_in, got none (no rule matched" in out
+    assert any(line.startswith("ru ") and "1.000 (  1/  1)" in line for line in out.splitlines())
+
+
+def test_eval_refuses_a_malformed_row_with_file_and_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "bad.tsv"
+    corpus.write_text("STOP\topt_out\ten\texact\nSTOP\tstop\ten\texact\n", encoding="utf-8")
+    result = run("eval", str(corpus))
+    assert result.returncode == 1
+    assert f"{corpus}:2: intent 'stop' is not one of" in result.stderr

@@ -9,6 +9,7 @@ from storage import limits as limits  # noqa: E402  (the auto-reply limits table
 from storage import ledger as ledger  # noqa: E402  (the ledger head joins Base.metadata)
 from storage import subscriptions as subscriptions  # noqa: E402  (double opt-in subscriptions join Base.metadata)
 from storage import questions as questions  # noqa: E402  (opt-out scope questions join Base.metadata)
+from storage import staff_sessions as staff_sessions  # noqa: E402  (dashboard sessions and sign-in failures join Base.metadata)
 
 __all__ = [
     "GLOBAL_SCOPE",

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from gateway.dashboard import auth, charts
@@ -71,21 +71,28 @@ def login() -> Any:
     """Exchange a staff token for a session cookie."""
     if not current_app.config.get("SECRET_KEY"):
         abort(503, "SECRET_KEY is not configured: staff sessions cannot be signed")
-    error = None
+    error: str | None = None
+    status, headers = 200, dict[str, str]()
     if request.method == "POST":
-        auth.check_form()
-        if auth.sign_in(request.form.get("token", "")) is not None:
-            return redirect(_safe_next(request.form.get("next")), code=303)
-        error = "That token is not a staff token."
-    status = 401 if error else 200
-    return render_template("dashboard/login.html", error=error, next=request.values.get("next", "")), status
+        # Throttled before anything else: past the limit even the right token waits (nothing to learn).
+        wait = auth.login_wait()
+        if wait:
+            error, status = f"Too many failed sign-ins: try again in {wait} seconds.", 429
+            headers = {"Retry-After": str(wait)}
+        else:
+            auth.check_form()
+            if auth.sign_in(request.form.get("token", "")) is not None:
+                return redirect(_safe_next(request.form.get("next")), code=303)
+            auth.record_failure()
+            error, status = "That token is not a staff token.", 401
+    return render_template("dashboard/login.html", error=error, next=request.values.get("next", "")), status, headers
 
 
 @bp.post("/logout")
 @auth.staff_required
 def logout(actor: str) -> Any:
-    """End the staff session."""
-    session.clear()
+    """End the staff session on the server: the cookie, and any copy of it, stops working."""
+    auth.sign_out()
     return redirect(url_for("dashboard.login"), code=303)
 
 

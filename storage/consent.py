@@ -80,10 +80,16 @@ def _insert(session: Session) -> Any:
 
 
 def lock_subject(session: Session, number: str) -> None:
-    """Take the per-number row lock that serialises consent changes to one number across workers."""
-    session.execute(_insert(session)(Subject).values(number=number).on_conflict_do_nothing())
+    """Take the per-number row lock that serialises consent changes to one number across workers.
+
+    The row is keyed by the number's pseudonym, never by the number (`intake._lock` does the same):
+    the lock is taken before a delivery is recognised as a retry, so a row keyed by the number
+    brought an erased number back whenever the provider retried a delivery from before the erasure.
+    """
+    key = number if number.startswith(crypto.PSEUDONYM_PREFIX) else crypto.current().pseudonym(number)
+    session.execute(_insert(session)(Subject).values(number=key).on_conflict_do_nothing())
     # SQLite has no row locks; there BEGIN IMMEDIATE already serialises every writer.
-    session.execute(select(Subject.number).where(Subject.number == number).with_for_update())
+    session.execute(select(Subject.number).where(Subject.number == key).with_for_update())
 
 
 def find_inbound(session: Session, provider: str, provider_message_id: str) -> ReceivedMessage | None:

@@ -246,7 +246,8 @@ def record_batch(driver: Driver, items: Sequence[Inbound], look_first: bool = Fa
     ledger.HeadNotReady: the caller prepares the head and tries again.
     """
     now = utcnow()
-    _lock(driver, sorted({item.from_address for item in items if item.phone}), now)
+    # Keyed by the senders' pseudonyms, as `consent.lock_subject` does (the hash is made before the batch).
+    _lock(driver, sorted({crypto.pseudonym_of(item.sealed.subject) for item in items if item.phone}), now)
     stored = _stored(driver, items) if look_first else {}
     replies = _Replies(now)
     limited = sorted({i.from_address for i in items if i.phone and i.reply is not None and i.limits is not None})
@@ -292,7 +293,7 @@ class StoredBefore(Exception):
 
 
 def _lock(driver: Driver, phones: list[str], now: datetime) -> None:
-    """The per-number locks of `consent.lock_subject`, for every sender of the batch, in sorted order."""
+    """The per-number locks of `consent.lock_subject`, for every sender of the batch (pseudonyms, sorted)."""
     if not phones:
         return
     if driver.postgresql:

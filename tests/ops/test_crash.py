@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 
 from gateway import simulator
-from storage import ConsentEvent, Database, ReceivedMessage, Subject, Suppression
+from storage import ConsentEvent, Database, ReceivedMessage, Subject, Suppression, crypto
 from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
 
 TOKEN = "ops-twilio-token"
@@ -75,7 +75,9 @@ def test_worker_killed_mid_transaction_leaves_nothing_and_the_retry_completes(
             assert status == 200 and "<Message>" in body
         assert counts(database) == {"inbound_messages": 1, "consent_events": 1, "suppressions": 1}
         with database.begin() as session:
-            assert session.scalar(select(func.count()).select_from(Subject).where(Subject.number == NUMBER)) == 1
+            # The lock row is keyed by the number's pseudonym (consent.lock_subject).
+            lock = crypto.current().pseudonym(NUMBER)
+            assert session.scalar(select(func.count()).select_from(Subject).where(Subject.number == lock)) == 1
     finally:
         server.stop()
         blocker.dispose()

@@ -168,13 +168,24 @@ def _listed(session: Db, numbers: Iterable[str]) -> ColumnElement[str]:
     return func.json_each(json.dumps(sorted(distinct))).table_valued(column("value", String)).c.value
 
 
-def _existing(session: Session, keys: Collection[Key]) -> dict[Key, datetime | None]:
-    """The suppressions already held for these keys (in file order: often sorted already), with their `until` (None: permanent)."""
-    listed = _listed(session, map(itemgetter(0), keys))
+def _existing(session: Session, keys: Collection[Key], erased: Collection[str]) -> dict[Key, datetime | None]:
+    """The suppressions already held for these keys (in file order: often sorted already), with their `until` (None: permanent).
+
+    Every suppression of an `erased` pseudonym too: which rows of the file are an erased number is
+    known only once they are hashed (`ImportChain.events`).
+    """
+    listed = _listed(session, itertools.chain(map(itemgetter(0), keys), erased))
     columns = SUPPRESSIONS.c
     query = (select(columns.number, columns.sender_scope, columns.topic, columns.until)
              .join_from(listed.table, SUPPRESSIONS, columns.number == listed))
-    return {(number, scope, topic): until for number, scope, topic, until in session.execute(query) if (number, scope, topic) in keys}
+    return {(number, scope, topic): until for number, scope, topic, until in session.execute(query)
+            if (number, scope, topic) in keys or number in erased}
+
+
+def _erased(session: Session) -> frozenset[str]:
+    """The pseudonyms the suppression list holds: numbers erased (and not opted in again since)."""
+    number = SUPPRESSIONS.c.number
+    return frozenset(session.scalars(select(number).where(number.like(crypto.PSEUDONYM_PREFIX + "%")).distinct()))
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -217,12 +228,13 @@ def import_suppressions(
         unique.setdefault(row[1:], row)  # (number, scope, topic)
     # The head first: no consent change commits between reading the list below and writing to it.
     head_id, head_hash = ledger.lock_head(session)
-    start = ChainStart(head_id, head_hash, batch=batch, source=source, note=note, actor=actor, created=now)
+    erased = _erased(session)
+    start = ChainStart(head_id, head_hash, batch=batch, source=source, note=note, actor=actor, created=now, erased=erased)
     # PostgreSQL's server already writes on the other core while this process hashes and streams COPY
     # data to it: a helper would only add its pickling. SQLite writes in this very process.
     helper = _dialect(session).name == "sqlite" and len(unique) >= import_chain.HELPER_ROWS
     with Hashing(start, helper=helper) as chain:
-        existing = _existing(session, unique)
+        existing = _existing(session, unique, erased)
         constants = {"action": "opt_out", "explanation": crypto.EMPTY_JSON, "created_at": _db_time(session, now),
                      "content_digest": chain.content_digest}
         pauses = any(until is not None for until in existing.values())
@@ -237,8 +249,7 @@ def import_suppressions(
         session.execute(update(ledger.LedgerHead).where(ledger.LedgerHead.id == ledger.HEAD_ID)
                         .values(last_id=chain.last_id, last_hash=chain.last_hash))
     return ImportResult(
-        batch=batch, rows=len(rows), added=len(unique) - len(existing), already=sum(until is None for until in existing.values()),
-        repeated=len(rows) - len(unique),
+        batch=batch, rows=len(rows), added=chain.added, already=chain.already, repeated=len(rows) - len(unique),
         first_event_id=head_id + 1 if unique else None, last_event_id=chain.last_id if unique else None,
     )
 

@@ -5,6 +5,10 @@ hash). From `HELPER_ROWS` rows on, a helper process does it while this one write
 hashing and database work share a 2-core machine. The helper is a fresh interpreter, not a fork (a
 web worker has threads); it gets the keys and rows through a pipe and sends the events back in
 order, in chunks. The keys never touch a disk or a command line.
+
+A row whose number was erased (its pseudonym is in `ChainStart.erased`) is stored as the
+pseudonym, as erasure left the number's other rows: re-importing an old list must not bring the
+number back in plain text, and the suppression check finds it either way.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class ChainStart:
     note: str | None
     actor: str
     created: datetime
+    erased: frozenset[str] = frozenset()
+    """The pseudonyms of erased numbers (`crypto.pseudonym`): such a row stores the pseudonym instead."""
 
 
 class ImportChain:
@@ -57,6 +63,9 @@ class ImportChain:
         keyring = crypto.current()
         self.last_id, self.last_hash = start.head_id, start.head_hash
         self.given = (start.source, start.actor, start.note)
+        self.erased = start.erased
+        self.added = self.already = 0
+        """Rows not suppressed before, and rows suppressed for good already (counted as `events` gives them)."""
         self.digest = keyring.digest
         self.content_digest = keyring.digest(crypto.canonical_json({}))
         self.rule = f"import {start.batch} line "
@@ -68,15 +77,25 @@ class ImportChain:
                     f'{encode(start.created.isoformat(timespec="microseconds"))}]')
 
     def events(self, rows: Iterable[Row], existing: Mapping[Key, datetime | None]) -> Iterator[tuple[Any, ...]]:
-        """One event per row; `changed` (1 or 0: SQLite binds an int faster than a bool) unless already suppressed for good."""
+        """One event per row; `changed` (1 or 0: SQLite binds an int faster than a bool) unless already suppressed for good.
+
+        `existing` holds the suppressions of the rows' numbers and of every erased number's pseudonym.
+        """
         encode, digest, hash_text, given, rule_prefix, middle, end = (
             ledger.encode_value, self.digest, ledger.hash_text, self.given, self.rule, self.middle, self.end)
+        erased, prefix = self.erased, crypto.PSEUDONYM_PREFIX
         encoded_text: dict[str, str] = {}
         event_id, prev_hash = self.last_id, self.last_hash
+        added = already = 0
         for line, number, scope, topic in rows:
             event_id += 1
-            changed = 1 if existing.get((number, scope, topic), _NEW) is not None else 0
             subject, rule = digest(number), f"{rule_prefix}{line}"
+            if erased and prefix + subject[:30] in erased:
+                number = prefix + subject[:30]  # crypto.pseudonym_of
+            found = existing.get((number, scope, topic), _NEW)
+            changed = 1 if found is not None else 0
+            added += found is _NEW
+            already += found is None
             scope_json = encoded_text.get(scope) or encoded_text.setdefault(scope, encode(scope))
             topic_json = encoded_text.get(topic) or encoded_text.setdefault(topic, encode(topic))
             event_hash = hash_text(prev_hash, f'[{event_id},"{subject}",{scope_json},{topic_json},{middle}'
@@ -84,6 +103,7 @@ class ImportChain:
             yield event_id, number, scope, topic, changed, rule, subject, prev_hash, event_hash, *given
             prev_hash = event_hash
         self.last_id, self.last_hash = event_id, prev_hash
+        self.added, self.already = added, already
 
 
 class HelperFailed(RuntimeError):
@@ -115,6 +135,14 @@ class Hashing:
     @property
     def last_hash(self) -> str:
         return self.chain.last_hash
+
+    @property
+    def added(self) -> int:
+        return self.chain.added
+
+    @property
+    def already(self) -> int:
+        return self.chain.already
 
     def __enter__(self) -> Hashing:
         if self.helper:
@@ -159,7 +187,7 @@ class Hashing:
             if kind == "events":
                 yield from payload
             elif kind == "done":
-                self.chain.last_id, self.chain.last_hash = payload
+                self.chain.last_id, self.chain.last_hash, self.chain.added, self.chain.already = payload
                 return
             else:
                 raise HelperFailed(f"the import's hashing process failed: {payload}")
@@ -187,7 +215,8 @@ def help_import() -> None:
                 output.flush()
                 chunk = []
         pickle.dump(("events", chunk), output, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(("done", (chain.last_id, chain.last_hash)), output, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(("done", (chain.last_id, chain.last_hash, chain.added, chain.already)), output,
+                    protocol=pickle.HIGHEST_PROTOCOL)
         output.flush()
     except BrokenPipeError:
         return  # the import gave up (an error, a rollback): nobody is listening

@@ -14,7 +14,7 @@ from gateway import api_csv
 from gateway.api import bp, json_text, parse_number, parse_sender, parse_topic, status_json
 from gateway.auth import current_owner, require_token
 from gateway.errors import BadRequest
-from gateway.state import database
+from gateway.state import database, spool
 from storage import bulk, consent, erasure, evidence, ledger
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
@@ -226,8 +226,10 @@ def erase() -> Any:
     body = _json_body()
     number = parse_number(json_text(body, "number", required=True) or "")
     reason = _reason(body.get("reason"))
-    with database().begin() as session:
-        report = erasure.erase(session, number, actor=current_owner(), reason=reason)
+    # This machine's spool too: its messages from the number go with the rest.
+    local = spool()
+    report = erasure.erase_number(database(), number, actor=current_owner(), reason=reason,
+                                  spool=local.spool if local is not None else None)
     return jsonify(subject=report.subject, event_id=report.event_id, rows=report.rows, suppressed=True)
 
 

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from gateway import api_csv
 from gateway.errors import InvalidAddress
-from gateway.state import database
+from gateway.state import database, spool
 from storage import bulk, consent, erasure, evidence, ledger, rekey
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
@@ -96,8 +96,10 @@ def history(number: str, form: str) -> None:
 @click.option("--actor", default=None, help="Who asked for it [default: cli:<user>].")
 def erase(number: str, reason: str, actor: str | None) -> None:
     """Erase NUMBER's messages and personal data; it stays blocked through its keyed hash."""
-    with database().begin() as session:
-        report = erasure.erase(session, _number(number), actor=actor or _default_actor(), reason=reason)
+    # This machine's spool too: its messages from the number go with the rest.
+    local = spool()
+    report = erasure.erase_number(database(), _number(number), actor=actor or _default_actor(), reason=reason,
+                                  spool=local.spool if local is not None else None)
     changed = ", ".join(f"{name} {count}" for name, count in report.rows.items() if count)
     click.echo(f"erased: subject {report.subject}, ledger event {report.event_id}; rows: {changed or 'none'}")
 

@@ -4,6 +4,11 @@
 message to `keep()` when the database cannot take it; this module owns what happens next: the
 message is on disk before the provider gets its answer, and a background thread per worker (with
 backoff), the next request, or `flask --app wsgi spool replay` puts it in the database exactly once.
+
+An erasure wins over what waits: it deletes the number's spooled messages on its own machine
+(`erasure.erase_number`), and a replay anywhere drops a message spooled before the number's
+erasure instead of applying it. The erasure's own global opt-out covers any spooled opt-out (it
+is wider: every sender, every topic), and a spooled START from before must not lift it.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -24,7 +32,7 @@ from gateway.addresses import Address
 from gateway.messages import InboundMessage, Outcome
 from gateway.metrics import SPOOLED
 from keywords import Decision
-from storage import Database
+from storage import Database, erasure
 from storage.spool import Spool, SpooledMessage
 
 log = logging.getLogger(__name__)
@@ -38,12 +46,16 @@ BATCH = 200
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """What one replay pass did: messages applied, found already applied, and still waiting."""
+    """What one replay pass did: messages applied, found already applied, and still waiting.
+
+    `erased`: messages dropped because their number was erased after they were spooled.
+    """
 
     applied: int
     duplicates: int
     pending: int
     error: str | None = None
+    erased: int = 0
 
 
 def to_payload(message: InboundMessage, decision: Decision, rules_version: str, reply: str | None) -> dict[str, Any]:
@@ -97,44 +109,58 @@ class InboundSpool:
 
     def keep(self, message: InboundMessage, decision: Decision, rules_version: str, reply: str | None) -> Outcome:
         """Write the message durably and answer as the database path would have."""
-        self.spool.append(
-            SpooledMessage(message.provider, message.message_id, to_payload(message, decision, rules_version, reply))
-        )
+        self.spool.append(SpooledMessage(message.provider, message.message_id,
+                                         to_payload(message, decision, rules_version, reply), sender=message.from_.value))
         SPOOLED.inc()
         self.start_replayer()
         return Outcome(intent=decision.intent, reply=reply, duplicate=False, spooled=True)
 
     def replay(self, limit: int | None = None) -> ReplayResult:
         """Apply waiting messages in spool order until none is left, the database fails, or `limit`."""
-        applied = duplicates = 0
+        counts = {"applied": 0, "duplicates": 0, "erased": 0}
         error: str | None = None
         with self.spool.replay_lock() as mine:
             if not mine:
                 # Another worker on this machine is replaying; newer messages must queue behind it.
                 return ReplayResult(0, 0, self.spool.depth(), "another replay is running")
-            while error is None and (limit is None or applied + duplicates < limit):
-                batch = self.spool.pending(BATCH if limit is None else min(BATCH, limit - applied - duplicates))
+            while error is None and (limit is None or sum(counts.values()) < limit):
+                batch = self.spool.pending(BATCH if limit is None else min(BATCH, limit - sum(counts.values())))
                 if not batch:
                     break
                 for entry in batch:
                     try:
-                        outcome = inbound.record(*from_payload(entry.payload), self.database)
+                        if entry.error is None:
+                            self._apply(entry, counts)
+                        else:
+                            error = entry.error
                     except inbound.DATABASE_DOWN as exc:
                         error = f"database unavailable: {type(exc).__name__}"
                         self._down_until = time.monotonic() + DOWN_HOLD
                     except Exception as exc:  # noqa: BLE001 - keep order: stop at this message and say why
-                        log.exception("spool replay of %s failed; later messages wait behind it", entry.message_id)
-                        error = f"{type(exc).__name__}: {exc}"[:300]
+                        # Not log.exception: a database error's text can quote a number (PostgreSQL's DETAIL).
+                        error = _why(exc)
+                        log.error("spool replay of %s failed (%s); later messages wait behind it", entry.message_id, error)
                     if error is not None:
                         self.replay_failures += 1
                         self.spool.mark_failed(entry.id or 0, error)
                         break
-                    self.spool.mark_done(entry.id or 0)
-                    duplicates += outcome.duplicate
-                    applied += not outcome.duplicate
-        if applied or duplicates:
-            log.info("spool replay: %d applied, %d already applied", applied, duplicates)
-        return ReplayResult(applied, duplicates, self.spool.depth(), error)
+                    self.spool.remove(entry.id or 0)
+        if any(counts.values()):
+            log.info("spool replay: %d applied, %d already applied, %d dropped (number erased since)",
+                     counts["applied"], counts["duplicates"], counts["erased"])
+        return ReplayResult(counts["applied"], counts["duplicates"], self.spool.depth(), error, counts["erased"])
+
+    def _apply(self, entry: SpooledMessage, counts: dict[str, int]) -> None:
+        """Put one spooled message in the database, unless its number was erased since it was spooled."""
+        message, decision, rules_version, reply = from_payload(entry.payload)
+        if message.from_.is_phone:
+            with self.database.read() as connection:
+                erased = erasure.erased_after(connection, message.from_.value, datetime.fromisoformat(entry.spooled_at))
+            if erased:
+                counts["erased"] += 1
+                return
+        outcome = inbound.record(message, decision, rules_version, reply, self.database)
+        counts["duplicates" if outcome.duplicate else "applied"] += 1
 
     def start_replayer(self) -> None:
         """Start this worker's background replay thread unless it is running."""
@@ -174,7 +200,7 @@ def _spool() -> InboundSpool:
 def spool_status() -> None:
     """Print how many messages wait for the database."""
     status = _spool().spool.status()
-    click.echo(f"spool {status.path}: {status.pending} pending, {status.done} replayed")
+    click.echo(f"spool {status.path}: {status.pending} pending")
     if status.oldest_pending:
         click.echo(f"oldest pending since {status.oldest_pending}")
     if status.last_error:
@@ -185,9 +211,18 @@ def spool_status() -> None:
 def spool_replay() -> None:
     """Replay waiting messages into the database now, in order; exit 1 if some still wait."""
     result = _spool().replay()
-    click.echo(f"applied {result.applied}, already applied {result.duplicates}, pending {result.pending}")
+    click.echo(f"applied {result.applied}, already applied {result.duplicates},"
+               f" dropped as erased {result.erased}, pending {result.pending}")
     if result.pending:
         raise click.ClickException(f"{result.pending} messages still wait: {result.error}")
+
+
+def _why(error: BaseException) -> str:
+    """What failed and where, without the error's own text."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return f"{type(error).__name__}{f' (SQLSTATE {code})' if code else ''}{where}"
 
 
 DB_LOCK_TIMEOUT = 5.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -36,6 +37,23 @@ def enable_wal(connection: Any, timeout: float) -> None:
             time.sleep(0.005)
 
 
+def private_file(path: str | os.PathLike[str]) -> None:
+    """Create a SQLite file readable by this user only (0600), and make an existing one, WAL and SHM so.
+
+    SQLite gives the -wal and -shm files it creates later the mode of the database file; numbers
+    and message bodies pass through all three.
+    """
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return  # SQLite says so when it connects, as before
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for name in (os.fspath(path), f"{os.fspath(path)}-wal", f"{os.fspath(path)}-shm"):
+        try:
+            if os.stat(name).st_uid == os.geteuid():  # someone else's file is theirs to set
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            pass
+
+
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent workers queue instead of failing."""
 
@@ -48,6 +66,8 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         enable_wal(cursor, busy_timeout_ms / 1000)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Deleted and overwritten rows are zeroed in the file: an erased number leaves no bytes behind.
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -65,6 +85,8 @@ def make_engine(url: str, lock_timeout: float | None = None, **kwargs: Any) -> E
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            private_file(parsed.database)
         engine = create_engine(url, **kwargs)
         _tune_sqlite(engine, SQLITE_BUSY_TIMEOUT_MS if lock_timeout is None else int(lock_timeout * 1000))
         return engine

@@ -7,6 +7,7 @@ and gone once the database has it.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -18,7 +19,7 @@ from sqlalchemy import text
 
 from gateway.addresses import Address
 from gateway.messages import InboundMessage
-from gateway.spool import InboundSpool
+from gateway.spool import InboundSpool, to_payload
 from keywords.rules import load_rules
 from storage import Database, crypto
 from storage.consent import ConsentChange, apply_change, suppression_status
@@ -79,6 +80,32 @@ def test_a_spooled_message_is_encrypted_and_keyed_by_the_numbers_hash(spool: Spo
     assert subject == crypto.current().digest(PERSON)
     [entry] = spool.pending()
     assert entry.payload["body"] == f"STOP {WORDS}" and entry.payload["from"][0] == PERSON
+
+
+OLD_SCHEMA = """CREATE TABLE spooled_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, provider TEXT NOT NULL,
+    message_id TEXT NOT NULL, payload TEXT NOT NULL, spooled_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT, done_at TEXT)"""
+
+
+def test_a_spool_file_of_an_earlier_release_is_encrypted_and_purged_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    old = sqlite3.connect(path)
+    old.execute(OLD_SCHEMA)
+    for n, done in ((5, "2026-01-01T00:00:00+00:00"), (6, None)):
+        message = InboundMessage("twilio", sid(n), Address(PERSON, "e164"), Address(SENDER, "e164"), f"STOP {WORDS}", (SENDER,))
+        payload = json.dumps(to_payload(message, RULES.classify("STOP"), RULES.version, None))
+        old.execute("INSERT INTO spooled_messages (provider, message_id, payload, spooled_at, done_at) VALUES (?, ?, ?, ?, ?)",
+                    ("twilio", sid(n), payload, "2026-01-01T00:00:00+00:00", done))
+    old.commit()
+    old.close()
+    spool = Spool(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [entry.message_id for entry in spool.pending()] == [sid(6)]  # the replayed one is gone
+    assert spool.pending()[0].payload["body"] == f"STOP {WORDS}"
+    assert spool.forget(PERSON) == 1  # found by the keyed hash added on the way
+    spool.close()
+    raw = checkpointed_bytes(path)
+    assert WORDS.encode() not in raw and b"4155550166" not in raw
 
 
 def test_replayed_rows_are_deleted_and_a_repeat_is_applied_once(spool: Spool, database: Database) -> None:

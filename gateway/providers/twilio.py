@@ -1,4 +1,38 @@
-"""Twilio: inbound SMS webhook and status callbacks, verified with twilio's RequestValidator."""
+"""Twilio: inbound SMS webhook and status callbacks, verified with twilio's RequestValidator.
+
+Re-split replays. Twilio signs the URL followed by every field's name and value, sorted by name,
+with no separator: any form whose names and values concatenate to the same string carries the
+same signature (`MessageSid=SM…&NumMedia=0` and `MessageSid=SM…NumMedia0`). A captured request
+can therefore be replayed cut into other fields. What each decision depends on, and why a
+re-split cannot move it:
+
+- MessageSid (de-duplication). It must be Twilio's shape: SM or MM and 32 hex digits, so its value
+  cannot swallow or lose a neighbour, and SmsSid/SmsMessageSid must equal it. In Twilio's own
+  text "MessageSid" followed by a SID occurs only there and inside SmsMessageSid (the same id),
+  so every re-split of a captured message carries its MessageSid: a duplicate, answered as the
+  first delivery was and changing nothing. AccountSid (AC…) and MessagingServiceSid (MG…, a
+  consent scope) are pinned by their shapes the same way.
+- From (whose consent changes). Required, and parsed: a number that swallowed the next field
+  ("+14155550100FromCity…") is no number. The one free text an outsider writes is Body, which
+  sorts before From: a person who texts us
+  "START" + "From+1<someone else>" + "MessageSidSM<fresh id>" … has their own message signed, and
+  a re-split of it reads From=<someone else>, a fresh MessageSid, Body=START, with the real From
+  and the rest hidden inside a later field. Then the real "From" text lies after the forged From
+  and is not the start of a From field; so from the From field on, "From" may occur only where
+  one of Twilio's From* fields (FROM_FIELDS) starts (_check_from_boundary). Left open: a sender
+  whose own address is literally "City", "Zip", "State" or "Country" on a form without Twilio's
+  From* fields.
+- Body (the keyword). It can only swallow the fields after it, which begin with the required
+  From; fields such as NumMedia, MediaUrl0 or MessageSid sort after From and cannot reach it.
+  Cutting a person's Body shorter keeps their MessageSid: a duplicate.
+- To (the scope). Required, parsed like From, and one of the kinds Twilio delivers to (a phone
+  number or short code: "86753ToCity" would read as a sender id). Forging it alone changes only
+  the scope of the author's own consent, which they can change by texting that number.
+- Status callbacks carry no text an outsider writes. MessageSid and MessageStatus (lower-case
+  letters and _, so it cannot swallow the capitalised field after it) are required and form the
+  de-duplication key; anything else missing never refuses a signed opt-out (a 4xx would lose a
+  carrier STOP): it is applied as far as the report allows and the gap is logged.
+"""
 
 from __future__ import annotations
 
@@ -16,24 +50,41 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from gateway import clarify, logs, replylimits
-from gateway.addresses import SERVICE_SID, Address, parse_address
+from gateway.addresses import Address, parse_address
 from gateway.config import host_may_decide
 from gateway.errors import BadRequest, InvalidAddress
 from gateway.inbound import arriving, handle_consent_report, handle_inbound
 from gateway.messages import ConsentReport, InboundMessage
 from gateway.logs import mask_number
 from gateway.state import database, rules, spool
+from storage import GLOBAL_SCOPE
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 
 PROVIDER = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
-MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-"""Twilio SIDs are 34 letters and digits; anything else that fits the stored column is tolerated."""
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
-INBOUND_FIELDS = ("MessageSid", "From", "To")
-SINGLE_VALUED = ("MessageSid", "SmsSid", "From", "To", "Body", "MessagingServiceSid", "AccountSid", "ErrorCode", "MessageStatus")
+MESSAGE_SID_PREFIXES = ("SM", "MM")
+SID_PREFIXES: dict[str, tuple[str, ...]] = {
+    "MessageSid": MESSAGE_SID_PREFIXES,
+    "SmsSid": MESSAGE_SID_PREFIXES,
+    "SmsMessageSid": MESSAGE_SID_PREFIXES,
+    "AccountSid": ("AC",),
+    "MessagingServiceSid": ("MG",),
+}
+"""Twilio's id shapes: a two-letter prefix naming the kind of resource, then 32 hex digits."""
+SID_SHAPES = {name: re.compile(rf"(?:{'|'.join(prefixes)})[0-9a-fA-F]{{32}}") for name, prefixes in SID_PREFIXES.items()}
+MESSAGE_SID_ALIASES = ("SmsSid", "SmsMessageSid")
+"""Deprecated copies of MessageSid that Twilio still sends: equal to it when present."""
+FROM_FIELDS = frozenset({"From", "FromCity", "FromCountry", "FromState", "FromZip"})
+"""Twilio's fields whose names begin with From: the only places "From" may start after the From field."""
+RECIPIENT_KINDS = frozenset({"e164", "short_code"})
+"""What an inbound To can be: Twilio delivers SMS to our numbers and short codes only."""
+MESSAGE_STATUS = re.compile(r"[a-z_]{1,32}")
+"""Twilio's message statuses (queued, sent, delivered, undelivered, partially_delivered, ...)."""
+SINGLE_VALUED = ("MessageSid", "SmsSid", "SmsMessageSid", "From", "To", "Body", "MessagingServiceSid", "AccountSid",
+                 "ErrorCode", "MessageStatus")
 CONSENT_ERROR_CODES = {
     "21610": "recipient replied STOP at the carrier (Attempt to send to unsubscribed recipient)",
 }
@@ -74,6 +125,18 @@ def _verify() -> Response | None:
     params = _Params(request.form)
     if not any(t and _signed_with(t, url, params, signature, algorithm) for t in tokens):
         return _text("invalid Twilio signature", 403)
+    return _check_account(request.form, current_app.config.get("TWILIO_ACCOUNT_SID"))
+
+
+def _check_account(form: MultiDict[str, str], expected: str | None) -> Response | None:
+    """With TWILIO_ACCOUNT_SID set, only that account's deliveries are ours: others get 403."""
+    if not expected:
+        return None
+    values = form.getlist("AccountSid")
+    if not values:
+        return _text("missing AccountSid (TWILIO_ACCOUNT_SID is set)", 403)
+    if len(values) > 1 or not compare(values[0], expected):
+        return _text("AccountSid does not match TWILIO_ACCOUNT_SID", 403)
     return None
 
 
@@ -121,56 +184,105 @@ def _single(form: MultiDict[str, str], name: str, required: bool = True) -> str 
     return values[0]
 
 
-def _scopes(form: MultiDict[str, str], our_address: Address) -> tuple[str, ...]:
-    # A Messaging Service shares opt-outs across its numbers, as Twilio's own handling does.
-    service = _single(form, "MessagingServiceSid", required=False)
-    if service and not SERVICE_SID.match(service.strip()):
-        raise BadRequest("MessagingServiceSid: not a Messaging Service SID (MG and 32 hex digits)")
-    return (service.strip(), our_address.value) if service else (our_address.value,)
+def _sid(form: MultiDict[str, str], name: str, required: bool = False) -> str | None:
+    """A Twilio SID field exactly as Twilio writes it (SID_PREFIXES), or BadRequest."""
+    value = _single(form, name, required)
+    if value is not None and not SID_SHAPES[name].fullmatch(value):
+        raise BadRequest(f"{name}: not a Twilio SID ({' or '.join(SID_PREFIXES[name])} and 32 hex digits)")
+    return value
 
 
-def _message_id(form: MultiDict[str, str], *names: str) -> str:
-    """The first of `names` present, checked: it is stored and compared as the provider's event id."""
-    value = next((v for name in names if (v := _single(form, name, required=False))), None)
-    if value is None:
-        raise BadRequest(f"missing field {names[0]}")
-    if not MESSAGE_ID.match(value.strip()):
-        raise BadRequest(f"{names[0]}: not a message id (1 to 64 letters, digits, - or _)")
-    return value.strip()
+def _message_id(form: MultiDict[str, str]) -> str:
+    """MessageSid, checked: it is stored and compared as the provider's event id."""
+    sid = _sid(form, "MessageSid", required=True)
+    assert sid is not None  # required
+    for alias in MESSAGE_SID_ALIASES:
+        if (other := _sid(form, alias)) is not None and other != sid:
+            raise BadRequest(f"{alias}: differs from MessageSid")
+    return sid
+
+
+def _check_from_boundary(form: MultiDict[str, str]) -> None:
+    """From the From field on, "From" starts only Twilio's From* fields: else From was cut out of Body.
+
+    The text is the one Twilio signed (sorted names, each followed by its values), so a "From" cut
+    across a field's name and value, or across two fields, is found as well.
+    """
+    names = sorted(set(form))
+    if "From" not in names:
+        return
+    text, starts = "", set()
+    for name in names[names.index("From"):]:
+        for value in sorted(set(form.getlist(name))):
+            if name in FROM_FIELDS:
+                starts.add(len(text))
+            text += name + value
+    if any(found.start() not in starts for found in re.finditer("From", text)):
+        raise BadRequest("From: the signed fields are not split as Twilio sends them (a re-split replay)")
 
 
 def decode_inbound(form: MultiDict[str, str], default_region: str) -> InboundMessage:
     """Twilio's inbound form as an InboundMessage, or BadRequest with the reason."""
     for name in SINGLE_VALUED:
         _single(form, name, required=False)
-    message_id = _message_id(form, "MessageSid")
+    message_id = _message_id(form)
+    _sid(form, "AccountSid")
+    # A Messaging Service shares opt-outs across its numbers, as Twilio's own handling does.
+    service = _sid(form, "MessagingServiceSid")
+    raw_from, raw_to = _single(form, "From") or "", _single(form, "To") or ""
+    _check_from_boundary(form)
     try:
-        from_ = parse_address(_single(form, "From") or "", default_region)
-        to = parse_address(_single(form, "To") or "", default_region)
+        from_ = parse_address(raw_from, default_region)
+        to = parse_address(raw_to, default_region)
     except InvalidAddress as error:
         raise BadRequest(f"From/To: {error}") from None
+    if to.kind not in RECIPIENT_KINDS:
+        raise BadRequest("To: not an address Twilio delivers to (a phone number or short code)")
     # PostgreSQL text cannot hold NUL, and no handset sends one: drop it rather than lose the message.
     body = form.get("Body", "").replace("\x00", "")
-    return InboundMessage(PROVIDER, message_id, from_, to, body, _scopes(form, to))
+    return InboundMessage(PROVIDER, message_id, from_, to, body, (service, to.value) if service else (to.value,))
 
 
 def decode_report(form: MultiDict[str, str], default_region: str) -> ConsentReport | None:
-    """A status callback as a ConsentReport when it reports an opt-out, else None."""
+    """A status callback as a ConsentReport when it reports an opt-out, else None.
+
+    Only its id and status are required: a signed opt-out missing anything else is applied as far
+    as it can be, never refused (a 4xx would lose a carrier STOP).
+    """
+    for name in SINGLE_VALUED:
+        _single(form, name, required=False)
+    message_id = _message_id(form)
+    status = _single(form, "MessageStatus") or ""
+    if not MESSAGE_STATUS.fullmatch(status):
+        raise BadRequest("MessageStatus: not a Twilio message status (lower-case letters and _)")
     error_code = (_single(form, "ErrorCode", required=False) or "").strip()
     if error_code not in CONSENT_ERROR_CODES:
         return None
-    message_id = _message_id(form, "MessageSid", "SmsSid")
+    recipient = _report_address(form, "To", default_region)
+    if recipient is None or not recipient.is_phone:
+        log.warning("twilio opt-out report %s names no phone number in To: nothing to suppress", message_id)
+        return None
+    return ConsentReport(PROVIDER, message_id, status, error_code, recipient, _report_scopes(form, message_id, default_region))
+
+
+def _report_address(form: MultiDict[str, str], name: str, default_region: str) -> Address | None:
     try:
-        recipient = parse_address(_single(form, "To") or "", default_region)
-        ours = parse_address(_single(form, "From") or "", default_region)
-    except InvalidAddress as error:
-        raise BadRequest(f"From/To: {error}") from None
-    if not recipient.is_phone:
-        raise BadRequest("To: an opt-out report must name a phone number")
-    status = (_single(form, "MessageStatus", required=False) or "undelivered").strip()
-    if not MESSAGE_ID.match(status) or len(status) > 32:
-        raise BadRequest("MessageStatus: not a message status")
-    return ConsentReport(PROVIDER, message_id, status, error_code, recipient, _scopes(form, ours))
+        return parse_address(raw, default_region) if (raw := _single(form, name, required=False)) else None
+    except InvalidAddress:
+        return None
+
+
+def _report_scopes(form: MultiDict[str, str], message_id: str, default_region: str) -> tuple[str, ...]:
+    """The service and our number the report names; neither usable: every sender (opting out too widely is safe)."""
+    try:
+        service = _sid(form, "MessagingServiceSid")
+    except BadRequest:
+        service = None
+    ours = _report_address(form, "From", default_region)
+    scopes = tuple(scope for scope in (service, ours.value if ours else None) if scope)
+    if not scopes:
+        log.warning("twilio opt-out report %s names no usable sender: suppressed for every sender", message_id)
+    return scopes or (GLOBAL_SCOPE,)
 
 
 def twiml(reply: str | None) -> Response:

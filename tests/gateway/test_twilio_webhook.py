@@ -13,8 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from gateway import config
 from storage import ConsentEvent, ReceivedMessage, Suppression
-from tests.helpers import BASE, SMS_PATH, Twilio
+from tests.helpers import BASE, SMS_PATH, STATUS_PATH, Twilio
 
 PAYLOADS = Path(__file__).parent / "payloads" / "twilio"
 Form = list[tuple[str, str]]
@@ -95,6 +96,27 @@ ROWS = {
     ),
     "unparsable-from": Row(
         "sms_stop", status=400, recorded=False, mutate=lambda form: replace(form, From="+1800555"), reason="From/To"
+    ),
+    "missing-to": Row("sms_stop", status=400, recorded=False, mutate=lambda form: without(form, "To"), reason="missing field To"),
+    "to-a-sender-id": Row("sms_stop", status=400, recorded=False, mutate=lambda form: replace(form, To="VERIFY"), reason="To:"),
+    "only-message-sid-no-aliases": Row(
+        "sms_stop", reply="opt_out", suppressed=(("+14155550100", "+18005550199"),),
+        mutate=lambda form: without(form, "SmsSid", "SmsMessageSid"),
+    ),
+    "message-sid-one-digit-long": Row(
+        "sms_stop", status=400, recorded=False, reason="MessageSid: not a Twilio SID",
+        mutate=lambda form: replace(form, MessageSid=dict(form)["MessageSid"] + "0"),
+    ),
+    "message-sid-with-an-account-prefix": Row(
+        "sms_stop", status=400, recorded=False, reason="MessageSid: not a Twilio SID (SM or MM",
+        mutate=lambda form: replace(form, MessageSid="AC" + dict(form)["MessageSid"][2:]),
+    ),
+    "sms-sid-differs": Row(
+        "sms_stop", status=400, recorded=False, reason="SmsSid: differs from MessageSid",
+        mutate=lambda form: replace(form, SmsSid="SM" + "0" * 32),
+    ),
+    "account-sid-not-a-sid": Row(
+        "sms_stop", status=400, recorded=False, reason="AccountSid", mutate=lambda form: replace(form, AccountSid="AC123"),
     ),
     "whatsapp-channel": Row(
         "sms_stop",
@@ -225,3 +247,29 @@ def test_oversized_body_is_refused(app: Flask, client: FlaskClient) -> None:
     response = Twilio(client).sms("STOP " + "x" * 70_000)
     assert response.status_code == 413
     assert count(app, ReceivedMessage) == 0
+
+
+def test_account_sid_is_checked_only_when_configured(app: Flask, client: FlaskClient) -> None:
+    twilio = Twilio(client)
+    form = payload("sms_stop")
+    account = dict(form)["AccountSid"]
+    assert twilio.post(without(form, "AccountSid")).status_code == 200
+
+    app.config["TWILIO_ACCOUNT_SID"] = account
+    other = "AC" + "0" * 32
+    for changed, reason in ((replace(form, AccountSid=other), "AccountSid does not match"),
+                            (without(form, "AccountSid"), "missing AccountSid")):
+        for path in (SMS_PATH, STATUS_PATH):
+            response = twilio.post(replace(changed, MessageSid="SM" + "1" * 32, SmsSid="SM" + "1" * 32,
+                                           SmsMessageSid="SM" + "1" * 32), path)
+            assert response.status_code == 403, response.get_data(as_text=True)
+            assert reason in response.get_data(as_text=True)
+    assert twilio.post(payload("sms_start")).status_code == 200
+    assert count(app, ReceivedMessage) == 2
+
+
+def test_twilio_account_sid_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC1f2e3d4c5b6a79881726354453627181")
+    bare = Flask("config-test", instance_path=str(tmp_path))
+    config.load(bare)
+    assert bare.config["TWILIO_ACCOUNT_SID"] == "AC1f2e3d4c5b6a79881726354453627181"

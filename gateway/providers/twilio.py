@@ -32,6 +32,8 @@ re-split cannot move it:
   letters and _, so it cannot swallow the capitalised field after it) are required and form the
   de-duplication key; anything else missing never refuses a signed opt-out (a 4xx would lose a
   carrier STOP): it is applied as far as the report allows and the gap is logged.
+- AccountSid. With TWILIO_ACCOUNT_SID set it is checked with the signature on both routes (Twilio
+  always sends it): a delivery for another account is not ours, 403.
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ SID_PREFIXES: dict[str, tuple[str, ...]] = {
     "MessagingServiceSid": ("MG",),
 }
 """Twilio's id shapes: a two-letter prefix naming the kind of resource, then 32 hex digits."""
-SID_SHAPES = {name: re.compile(rf"(?:{'|'.join(prefixes)})[0-9a-fA-F]{{32}}") for name, prefixes in SID_PREFIXES.items()}
+SID_SHAPES = {
+    name: re.compile(rf"(?:{'|'.join(prefixes)})[0-9a-fA-F]{{32}}") for name, prefixes in SID_PREFIXES.items()
+}
 MESSAGE_SID_ALIASES = ("SmsSid", "SmsMessageSid")
 """Deprecated copies of MessageSid that Twilio still sends: equal to it when present."""
 FROM_FIELDS = frozenset({"From", "FromCity", "FromCountry", "FromState", "FromZip"})
@@ -262,7 +266,8 @@ def decode_report(form: MultiDict[str, str], default_region: str) -> ConsentRepo
     if recipient is None or not recipient.is_phone:
         log.warning("twilio opt-out report %s names no phone number in To: nothing to suppress", message_id)
         return None
-    return ConsentReport(PROVIDER, message_id, status, error_code, recipient, _report_scopes(form, message_id, default_region))
+    scopes = _report_scopes(form, message_id, default_region)
+    return ConsentReport(PROVIDER, message_id, status, error_code, recipient, scopes)
 
 
 def _report_address(form: MultiDict[str, str], name: str, default_region: str) -> Address | None:
@@ -274,10 +279,8 @@ def _report_address(form: MultiDict[str, str], name: str, default_region: str) -
 
 def _report_scopes(form: MultiDict[str, str], message_id: str, default_region: str) -> tuple[str, ...]:
     """The service and our number the report names; neither usable: every sender (opting out too widely is safe)."""
-    try:
-        service = _sid(form, "MessagingServiceSid")
-    except BadRequest:
-        service = None
+    raw = _single(form, "MessagingServiceSid", required=False)
+    service = raw if raw and SID_SHAPES["MessagingServiceSid"].fullmatch(raw) else None
     ours = _report_address(form, "From", default_region)
     scopes = tuple(scope for scope in (service, ours.value if ours else None) if scope)
     if not scopes:

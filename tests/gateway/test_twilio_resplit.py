@@ -99,7 +99,9 @@ START_RESPLITS = {
     "body-absorbs-from": Resplit(lambda f: absorb(f, "Body", "From"), 400, "missing field From"),
     "from-absorbs-from-city": Resplit(lambda f: absorb(f, "From", "FromCity"), 400, "From"),
     "to-absorbs-to-city": Resplit(lambda f: absorb(f, "To", "ToCity"), 400, "To"),
-    "from-zip-absorbs-message-sid": Resplit(lambda f: absorb(f, "FromZip", "MessageSid"), 400, "missing field MessageSid"),
+    "from-zip-absorbs-message-sid": Resplit(
+        lambda f: absorb(f, "FromZip", "MessageSid"), 400, "missing field MessageSid"
+    ),
     # The MessageSid is untouched, so this is the captured message again: its stored answer, no change.
     "api-version-absorbs-body": Resplit(lambda f: absorb(f, "ApiVersion", "Body"), 200),
 }

@@ -97,8 +97,12 @@ ROWS = {
     "unparsable-from": Row(
         "sms_stop", status=400, recorded=False, mutate=lambda form: replace(form, From="+1800555"), reason="From/To"
     ),
-    "missing-to": Row("sms_stop", status=400, recorded=False, mutate=lambda form: without(form, "To"), reason="missing field To"),
-    "to-a-sender-id": Row("sms_stop", status=400, recorded=False, mutate=lambda form: replace(form, To="VERIFY"), reason="To:"),
+    "missing-to": Row(
+        "sms_stop", status=400, recorded=False, mutate=lambda form: without(form, "To"), reason="missing field To"
+    ),
+    "to-a-sender-id": Row(
+        "sms_stop", status=400, recorded=False, mutate=lambda form: replace(form, To="VERIFY"), reason="To:"
+    ),
     "only-message-sid-no-aliases": Row(
         "sms_stop", reply="opt_out", suppressed=(("+14155550100", "+18005550199"),),
         mutate=lambda form: without(form, "SmsSid", "SmsMessageSid"),
@@ -116,7 +120,8 @@ ROWS = {
         mutate=lambda form: replace(form, SmsSid="SM" + "0" * 32),
     ),
     "account-sid-not-a-sid": Row(
-        "sms_stop", status=400, recorded=False, reason="AccountSid", mutate=lambda form: replace(form, AccountSid="AC123"),
+        "sms_stop", status=400, recorded=False, reason="AccountSid",
+        mutate=lambda form: replace(form, AccountSid="AC123"),
     ),
     "whatsapp-channel": Row(
         "sms_stop",

@@ -18,13 +18,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner, FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from gateway.addresses import Address
 from gateway.messages import InboundMessage
 from gateway.spool import InboundSpool
-from storage import Database, crypto
+from storage import GLOBAL_SCOPE, ConsentEvent, Database, Suppression, crypto, import_chain
+from storage.bulk import ImportRow, import_suppressions
 from storage.consent import suppression_status
+from storage.erasure import erase
+from storage.ledger import verify_chain
 from tests.conftest import API_TOKEN
 from tests.helpers import STATUS_PATH, Api, Twilio
 from gateway import simulator
@@ -177,3 +180,24 @@ def test_nothing_of_an_erased_number_is_left_anywhere_and_it_stays_blocked(
     record = json.loads(runner.invoke(args=["ledger", "history", PERSON, "--format", "json"]).output)
     [erased] = [event for event in record["events"] if event["action"] == "erase"]
     assert erased["explanation"]["reason"].startswith("request #17, from ") and erased["rule"] is None
+
+
+@pytest.mark.parametrize("helper_rows", [import_chain.HELPER_ROWS, 1], ids=["hashed-here", "hashed-in-a-helper"])
+def test_a_reimported_erased_number_is_stored_as_its_pseudonym(database: Database, monkeypatch: pytest.MonkeyPatch,
+                                                               helper_rows: int) -> None:
+    monkeypatch.setattr(import_chain, "HELPER_ROWS", helper_rows)
+    with database.begin() as session:
+        erase(session, PERSON, actor="dpo", reason="request 5")
+    rows = [ImportRow(2, PERSON, GLOBAL_SCOPE), ImportRow(3, PERSON, SENDER, "promos"), ImportRow(4, NEIGHBOUR, SENDER)]
+    with database.begin() as session:
+        result = import_suppressions(session, rows, actor="ops")
+    # The erasure's own global opt-out already covered line 2.
+    assert (result.added, result.already) == (2, 1)
+    pseudonym = crypto.current().pseudonym(PERSON)
+    with database.begin() as session:
+        numbers = sorted(session.scalars(select(Suppression.number)))
+        events = session.scalars(select(ConsentEvent.number).where(ConsentEvent.source == "import")).all()
+        assert numbers == sorted([pseudonym, pseudonym, NEIGHBOUR])
+        assert sorted(events) == sorted([pseudonym, pseudonym, NEIGHBOUR])
+        assert suppression_status(session, PERSON, SENDER, "promos").suppressed
+        assert verify_chain(session).ok

@@ -7,7 +7,8 @@ Provider adapters call `handle_inbound` with a decoded, verified message and tur
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from gateway.messages import ConsentReport, InboundMessage, Outcome
 from gateway.metrics import REPLIES_WITHHELD, observe_decision
 from keywords import Decision, Rules
 from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
-from storage import consent
+from storage import consent, deadline
 from storage.intake import Inbound, intake
 from storage.limits import ReplyPolicy, take_reply
 from storage.types import utcnow
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
-"""Errors that mean the database cannot take the message now: it goes to the local spool instead."""
+"""Errors that mean the database cannot take the message now: it goes to the local spool instead.
+
+PoolTimeout covers storage.deadline.DeadlineExceeded: the request's deadline passed first."""
 
 CONSENT_ACTIONS = {"opt_out": "opt_out", "opt_in": "opt_in"}
 """Intents that change consent, and the ledger action each one records."""
@@ -53,9 +56,14 @@ def reply_for(rules: Rules, decision: Decision, scope: str) -> str | None:
     return rules.reply_for(decision, scope)
 
 
-def arriving(database: Database) -> AbstractContextManager[None]:
-    """Around a webhook request from its start: the worker's group commit waits a moment for its message."""
-    return intake(database).arriving()
+@contextmanager
+def arriving(database: Database) -> Iterator[None]:
+    """Around a webhook request from its start: the worker's group commit waits a moment for its message.
+
+    The request's deadline for the database (GATEWAY_WEBHOOK_DEADLINE) starts here too.
+    """
+    with deadline.within(database.deadline), intake(database).arriving():
+        yield
 
 
 def handle_inbound(
@@ -67,7 +75,24 @@ def handle_inbound(
     opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW,
     clarifier: Clarifier | None = None,
 ) -> Outcome:
-    """Decide, record and answer one inbound message; a retried delivery gets the first answer again."""
+    """Decide, record and answer one inbound message; a retried delivery gets the first answer again.
+
+    The database work (replaying what waits, then this message) ends by the request's deadline
+    (`arriving`, else from here): past it the message is spooled and answered as usual.
+    """
+    with deadline.within(database.deadline):
+        return _handle_inbound(message, rules, database, spool, limits, opt_in_window, clarifier)
+
+
+def _handle_inbound(
+    message: InboundMessage,
+    rules: Rules,
+    database: Database,
+    spool: InboundSpool | None,
+    limits: ReplyPolicy | None,
+    opt_in_window: timedelta,
+    clarifier: Clarifier | None,
+) -> Outcome:
     decision = rules.classify(message.body)
     observe_decision(decision.intent, decision.tier)
     # Only a person's phone number has consent to change and can be replied to.
@@ -95,7 +120,24 @@ def record(
     opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW,
     clarifier: Clarifier | None = None,
 ) -> Outcome:
-    """Store the message and apply its consent change once; a repeated message id gets the stored answer."""
+    """Store the message and apply its consent change once; a repeated message id gets the stored answer.
+
+    Within the caller's deadline, else one of Database.deadline (a spool replay: one message's worth).
+    """
+    with deadline.within(database.deadline):
+        return _record_one(message, decision, rules_version, reply, database, limits, opt_in_window, clarifier)
+
+
+def _record_one(
+    message: InboundMessage,
+    decision: Decision,
+    rules_version: str,
+    reply: str | None,
+    database: Database,
+    limits: ReplyPolicy | None,
+    opt_in_window: timedelta,
+    clarifier: Clarifier | None,
+) -> Outcome:
     action = consent_action(decision)
     if action not in DOUBLE_OPT_IN_ACTIONS and clarifier is None:
         # The common case: committed together with the other messages this worker has in hand.
@@ -203,8 +245,11 @@ def _record(
 
 
 def handle_consent_report(report: ConsentReport, database: Database) -> bool:
-    """Suppress a recipient the provider says has opted out at the carrier; False for a repeat."""
-    with database.begin() as session:
+    """Suppress a recipient the provider says has opted out at the carrier; False for a repeat.
+
+    Within Database.deadline: a database that hangs gets a 503 (the provider retries) before its timeout.
+    """
+    with deadline.within(database.deadline), database.begin() as session:
         consent.lock_subject(session, report.recipient.value)
         if consent.find_delivery_report(session, report.provider, report.message_id, report.status):
             return False

@@ -20,7 +20,8 @@ from sqlalchemy import Column, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from storage.db import Database
+from storage import deadline
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, Database, set_timeouts
 
 Processor = Callable[[Any], Any]
 
@@ -147,9 +148,12 @@ def transaction(database: Database) -> Iterator[Driver]:
 
     SQLite: BEGIN IMMEDIATE, as every writer there (storage/db.py). A driver error is raised as
     the matching SQLAlchemy exception; a connection the error shows to be dead leaves the pool.
+    Within a deadline (storage/deadline.py) the server's statement and lock timeouts, or SQLite's
+    busy timeout, are what is left of it; past it DeadlineExceeded is raised before connecting.
     """
     engine = database.engine
     dbapi = engine.dialect.loaded_dbapi
+    deadline.check()
     try:
         pooled = engine.raw_connection()
     except dbapi.Error as error:
@@ -158,10 +162,14 @@ def transaction(database: Database) -> Iterator[Driver]:
     connection = pooled.driver_connection
     assert connection is not None, "a connection just checked out of the pool is attached"
     sqlite = engine.dialect.name == "sqlite"
+    busy = None
     try:
         driver = Driver(connection, engine.dialect)
         if sqlite:
+            busy = _shorter_busy_timeout(connection, database.lock_timeout)
             connection.execute("BEGIN IMMEDIATE")
+        elif (bounds := deadline.server_timeouts(database.lock_timeout)) is not None:
+            driver.cursor.execute(set_timeouts(*bounds))
         yield driver
         driver.flush()
         if sqlite:
@@ -178,7 +186,19 @@ def transaction(database: Database) -> Iterator[Driver]:
         _rollback(connection, sqlite, dbapi)
         raise
     finally:
+        if busy is not None:
+            connection.execute(f"PRAGMA busy_timeout = {busy}")
         pooled.close()
+
+
+def _shorter_busy_timeout(connection: Any, lock_timeout: float | None) -> int | None:
+    """SQLite: wait for the write lock no longer than the deadline leaves; returns the timeout to restore."""
+    remaining = deadline.left()
+    usual = SQLITE_BUSY_TIMEOUT_MS if lock_timeout is None else int(lock_timeout * 1000)
+    if remaining is None or remaining * 1000 >= usual:
+        return None
+    connection.execute(f"PRAGMA busy_timeout = {max(1, int(remaining * 1000))}")
+    return usual
 
 
 def _wrapped(error: Exception, dialect: Dialect, gone: bool) -> StatementError:

@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from storage import crypto, ledger
+from storage import crypto, deadline, ledger
 from storage.db import Database
 from storage.driver import Driver, insert, marks, transaction
 from storage.groupcommit import GroupCommit
@@ -47,7 +47,9 @@ from storage.types import utcnow
 Change = Literal["opt_out", "opt_in"]
 
 UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
-"""The database cannot take the batch now: every message of it fails alike (the caller spools them)."""
+"""The database cannot take the batch now: every message of it fails alike (the caller spools them).
+
+PoolTimeout covers deadline.DeadlineExceeded: the batch's time (its items' earliest deadline) ran out."""
 RETRIES = 3
 """Attempts for a batch that met a deadlock, a concurrent writer or an unprepared ledger head."""
 
@@ -400,8 +402,9 @@ class Intake:
         return database
 
     def record(self, item: Inbound) -> Recorded:
+        """Store `item` with the batch it joins; DeadlineExceeded once the caller's deadline has passed."""
         item.sealed  # noqa: B018 - encrypted and hashed here, in the caller's thread, not under the batch's lock
-        return self.commits.submit(item)
+        return self.commits.submit(item, deadline.current())
 
     def arriving(self) -> AbstractContextManager[None]:
         """Say a message is on its way to `record` (a batch being started waits a moment for it)."""

@@ -1,0 +1,214 @@
+"""A database that hangs must not outlast Twilio's 15-second webhook timeout.
+
+The gateway runs under gunicorn on a PostgreSQL cluster of the test's own. Signed STOPs stream in
+from a few senders at once while the server is frozen (SIGSTOP of the postmaster and every
+backend: the kernel still acknowledges TCP, so only the client's own bound can end a wait) or
+while another connection holds the ledger head row FOR UPDATE. Every request must be answered, with
+the usual reply, within GATEWAY_WEBHOOK_DEADLINE (plus a margin for the spool write and a loaded
+machine), /healthz must answer throughout, and once the database is back every opt-out must be
+applied exactly once. The latency bound is a correctness bound (the provider gives up), not a benchmark.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+from gateway import simulator
+from storage import ConsentEvent, Database, ReceivedMessage, Suppression
+from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
+
+TOKEN = "ops-twilio-token"
+SENDER = "+18005550199"
+PATH = "/webhooks/twilio/sms"
+DEADLINE = 4.0
+"""GATEWAY_WEBHOOK_DEADLINE of the server under test (the default is 8)."""
+LOCK_TIMEOUT = 3.5
+"""GATEWAY_DB_LOCK_TIMEOUT: close to the deadline, so two batches that each waited it in turn overrun it."""
+MARGIN = 2.0
+"""What an answer may take beyond the deadline: the spool write and a busy two-core machine."""
+HANG = 12.0
+"""Seconds the database hangs: three deadlines, so batches queue behind stuck ones."""
+SENDERS = 4
+"""Concurrent senders: fewer than the server's threads (2 workers x 4), so /healthz finds a free one."""
+PAUSE = 0.15
+"""Each sender's pause between messages."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    number: str
+    status: int
+    body: str
+    seconds: float
+
+
+def number(sender: int, index: int) -> str:
+    return f"+1415{sender:03d}{index:04d}"
+
+
+def timed(send: Callable[[], tuple[int, str]]) -> tuple[int, str, float]:
+    started = time.monotonic()
+    try:
+        status, body = send()
+    except OSError as error:  # the provider's own 15-second timeout
+        status, body = 0, f"{type(error).__name__}: {error}"
+    return status, body, time.monotonic() - started
+
+
+def healthz(base: str) -> tuple[int, str]:
+    with urllib.request.urlopen(base + "/healthz", timeout=15) as response:
+        return response.status, response.read().decode()
+
+
+class Stream:
+    """SENDERS threads posting signed STOPs, each from a new number, until stopped; every answer timed."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.answers: list[Answer] = []
+        self.probes: list[tuple[int, float]] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._send, args=(sender,)) for sender in range(SENDERS)]
+
+    def _send(self, sender: int) -> None:
+        index = 0
+        while not self._stop.is_set():
+            form = simulator.inbound_form("STOP", number(sender, index), SENDER)
+            status, body, seconds = timed(lambda: simulator.post(self.base + PATH, form, TOKEN, timeout=15))
+            with self._lock:
+                self.answers.append(Answer(form["From"], status, body, seconds))
+            index += 1
+            self._stop.wait(PAUSE)
+
+    def probe_health(self, seconds: float) -> None:
+        """Ask /healthz about once a second for `seconds`, timing each answer."""
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            status, _, took = timed(lambda: healthz(self.base))
+            self.probes.append((status, took))
+            time.sleep(max(0.0, min(1.0, until - time.monotonic())))
+
+    @contextmanager
+    def running(self) -> Iterator[Stream]:
+        for thread in self._threads:
+            thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            for thread in self._threads:
+                thread.join(30)
+
+
+def cluster_pids(cluster: PrivateCluster) -> list[int]:
+    """The postmaster of the cluster and every process it forked (backends, checkpointer...)."""
+    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    return [postmaster, *map(int, children)]
+
+
+@contextmanager
+def frozen(cluster: PrivateCluster) -> Iterator[None]:
+    """SIGSTOP every process of the cluster (the postmaster first: it forks no new backend), SIGCONT after."""
+    pids = cluster_pids(cluster)
+    try:
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        yield
+    finally:
+        for pid in reversed(pids):
+            os.kill(pid, signal.SIGCONT)
+
+
+@contextmanager
+def head_locked(url: str) -> Iterator[None]:
+    """Another connection holds the ledger head row FOR UPDATE, as a long import does, then lets go."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT last_id FROM ledger_head FOR UPDATE")).all()
+            yield
+            connection.rollback()
+    finally:
+        engine.dispose()
+
+
+def check_stream(stream: Stream, reply: str) -> None:
+    """Every delivery answered 200 with the usual reply within the deadline; /healthz answered throughout."""
+    late = [a for a in stream.answers if a.status != 200 or a.body != reply or a.seconds > DEADLINE + MARGIN]
+    worst = max(a.seconds for a in stream.answers)
+    assert not late, f"{len(late)} of {len(stream.answers)} answers late or wrong (worst {worst:.1f}s): {late[:3]}"
+    assert stream.probes and all(status == 200 and took < DEADLINE + MARGIN for status, took in stream.probes), (
+        stream.probes
+    )
+
+
+def check_applied_once(database: Database, numbers: set[str]) -> None:
+    """Once the spool has drained: one message, one opt-out event and one suppression per number."""
+
+    def counts() -> tuple[int, int, int, int]:
+        with database.begin() as session:
+            return (
+                int(session.scalar(select(func.count()).select_from(ReceivedMessage)) or 0),
+                int(session.scalar(select(func.count()).select_from(ConsentEvent)) or 0),
+                int(session.scalar(select(func.count(func.distinct(ConsentEvent.number)))) or 0),
+                int(session.scalar(select(func.count()).select_from(Suppression)) or 0),
+            )
+
+    expected, seen = (len(numbers),) * 4, [(0, 0, 0, 0)]
+    try:
+        wait_until(lambda: seen.append(counts()) or seen[-1] == expected, 60, "the spool to drain")
+    finally:
+        assert seen[-1] == expected, f"(messages, events, numbers, suppressions) {seen[-1]}, not {expected}"
+    with database.begin() as session:
+        stored = set(session.scalars(select(Suppression.number)))
+    assert stored == numbers
+
+
+def run_hang(
+    private_pg: PrivateCluster, pg_database: str, tmp_path: Path, hang: Callable[[], AbstractContextManager[None]]
+) -> None:
+    server = Gunicorn(
+        tmp_path, pg_database, TOKEN, workers=2, REPEAT_REPLY_INTERVAL="0",
+        WEBHOOK_DEADLINE=str(DEADLINE), DB_LOCK_TIMEOUT=str(LOCK_TIMEOUT), DB_CONNECT_TIMEOUT="2",
+    )
+    server.start()
+    database = Database(pg_database)
+    try:
+        first = simulator.inbound_form("STOP", "+14159990000", SENDER)
+        status, reply = simulator.post(server.base + PATH, first, TOKEN)
+        assert status == 200 and "<Message>" in reply
+        stream = Stream(server.base)
+        with stream.running():
+            time.sleep(1.5)
+            with hang():
+                stream.probe_health(HANG)
+            time.sleep(1.5)
+        check_stream(stream, reply)
+        check_applied_once(database, {first["From"], *(a.number for a in stream.answers)})
+    finally:
+        server.stop()
+        database.dispose()
+
+
+def test_a_frozen_postgresql_is_answered_from_the_spool_within_the_deadline(
+    private_pg: PrivateCluster, pg_database: str, tmp_path: Path
+) -> None:
+    run_hang(private_pg, pg_database, tmp_path, lambda: frozen(private_pg))
+
+
+def test_a_ledger_head_held_for_long_is_answered_from_the_spool_within_the_deadline(
+    private_pg: PrivateCluster, pg_database: str, tmp_path: Path
+) -> None:
+    run_hang(private_pg, pg_database, tmp_path, lambda: head_locked(pg_database))

@@ -122,22 +122,23 @@ def scrub() -> Any:
     """Split a list of numbers into allowed, suppressed and invalid for a sender and topic."""
     _bulk_body()
     region = current_app.config["DEFAULT_REGION"]
+    # The query's sender and topic are checked even where a JSON body's own take their place.
+    scope, topic = parse_sender(request.args.get("sender")), parse_topic(request.args.get("topic"))
     if request.mimetype == "application/json":
         body = _json_body()
         values = body.get("numbers")
         if not isinstance(values, list):
             raise BadRequest("numbers: expected a JSON array of strings")
-        sender, topic = body.get("sender"), body.get("topic")
+        if "sender" in body:
+            scope = parse_sender(json_text(body, "sender"))
+        if "topic" in body:
+            topic = parse_topic(body["topic"])
         numbers, invalid = api_csv.number_list(values, region)
     else:
-        sender, topic = request.args.get("sender"), request.args.get("topic")
         try:
             numbers, invalid = api_csv.number_csv(_upload(), region)
         except (UnicodeDecodeError, csv.Error) as error:
             raise BadRequest(f"not a UTF-8 CSV file: {error}") from None
-    if sender is not None and not isinstance(sender, str):
-        raise BadRequest("sender: expected a string")
-    scope, topic = parse_sender(sender), parse_topic(topic)
     with database().read() as connection:
         suppressed = bulk.scrub(connection, numbers, scope, topic)
     seen: set[str] = set()

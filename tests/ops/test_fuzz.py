@@ -1,21 +1,22 @@
-"""Fuzz the webhook and the API with hypothesis: whatever arrives, never a 500."""
+"""Fuzz the webhook and the API with hypothesis: whatever arrives, never a 500.
+
+150 examples a test, or FUZZ_EXAMPLES (tests/ops/fuzzing.py); test_fuzz_api.py fuzzes every OpenAPI operation.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from gateway import simulator
 from tests.conftest import API_TOKEN
 from tests.helpers import Twilio
+from tests.ops.fuzzing import fuzz_settings
 
-FUZZ = settings(
-    max_examples=150, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(150)
 FIELDS = ["MessageSid", "SmsSid", "From", "To", "Body", "MessagingServiceSid", "AccountSid", "NumMedia", "X"]
 PHONE_ALPHABET = "+0123456789 ()-.#*xX/:telsmsTELwhatsapp\u0660\u0661\uff11\u00a0"
 

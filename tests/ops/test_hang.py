@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import threading
 import time
 import urllib.request
@@ -21,10 +22,12 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+import pytest
+from sqlalchemy import create_engine, func, make_url, select, text
 
-from gateway import simulator
+from gateway import create_app, simulator
 from storage import ConsentEvent, Database, ReceivedMessage, Suppression
+from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY
 from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
 
 TOKEN = "ops-twilio-token"
@@ -71,10 +74,11 @@ def healthz(base: str) -> tuple[int, str]:
 
 
 class Stream:
-    """SENDERS threads posting signed STOPs, each from a new number, until stopped; every answer timed."""
+    """SENDERS threads posting signed STOPs (to gunicorn at `base`, or with `post`), each from a new number."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, post: Callable[[dict[str, str]], tuple[int, str]] | None = None) -> None:
         self.base = base
+        self.post = post or (lambda form: simulator.post(self.base + PATH, form, TOKEN, timeout=15))
         self.answers: list[Answer] = []
         self.probes: list[tuple[int, float]] = []
         self._stop = threading.Event()
@@ -85,17 +89,17 @@ class Stream:
         index = 0
         while not self._stop.is_set():
             form = simulator.inbound_form("STOP", number(sender, index), SENDER)
-            status, body, seconds = timed(lambda: simulator.post(self.base + PATH, form, TOKEN, timeout=15))
+            status, body, seconds = timed(lambda: self.post(form))
             with self._lock:
                 self.answers.append(Answer(form["From"], status, body, seconds))
             index += 1
             self._stop.wait(PAUSE)
 
-    def probe_health(self, seconds: float) -> None:
+    def probe_health(self, seconds: float, probe: Callable[[], tuple[int, str]] | None = None) -> None:
         """Ask /healthz about once a second for `seconds`, timing each answer."""
         until = time.monotonic() + seconds
         while time.monotonic() < until:
-            status, _, took = timed(lambda: healthz(self.base))
+            status, _, took = timed(probe or (lambda: healthz(self.base)))
             self.probes.append((status, took))
             time.sleep(max(0.0, min(1.0, until - time.monotonic())))
 
@@ -212,3 +216,48 @@ def test_a_ledger_head_held_for_long_is_answered_from_the_spool_within_the_deadl
     private_pg: PrivateCluster, pg_database: str, tmp_path: Path
 ) -> None:
     run_hang(private_pg, pg_database, tmp_path, lambda: head_locked(pg_database))
+
+
+@contextmanager
+def sqlite_write_locked(url: str) -> Iterator[None]:
+    """Another connection holds SQLite's one write lock (BEGIN IMMEDIATE), as a long import does."""
+    path = make_url(url).database
+    assert path
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_held_for_long_is_answered_from_the_spool_within_the_deadline(database_url: str, tmp_path: Path) -> None:
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": ("ops-api-token-for-hangs",),
+        "KEYWORDS_FILE": str(KEYWORDS_FILE), "PUBLIC_BASE_URL": None, "SPOOL_PATH": str(tmp_path / "spool.db"),
+        "LEDGER_KEYS": LEDGER_KEY, "NUMBER_HASH_KEY": NUMBER_HASH_KEY, "REPEAT_REPLY_INTERVAL": 0,
+        "WEBHOOK_DEADLINE": DEADLINE, "DB_LOCK_TIMEOUT": LOCK_TIMEOUT,
+    })
+    database, spool = app.extensions["gateway.database"], app.extensions["gateway.spool"]
+
+    def post(form: dict[str, str]) -> tuple[int, str]:
+        signature = simulator.sign("http://localhost" + PATH, form, TOKEN)
+        response = app.test_client().post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+        return response.status_code, response.get_data(as_text=True)
+
+    stream = Stream("", post)
+    try:
+        first = simulator.inbound_form("STOP", "+14159990000", SENDER)
+        status, reply = post(first)
+        assert status == 200 and "<Message>" in reply
+        with stream.running():
+            with sqlite_write_locked(database_url):
+                stream.probe_health(2 * DEADLINE + 1, lambda: (app.test_client().get("/healthz").status_code, ""))
+            time.sleep(1.0)
+        check_stream(stream, reply)
+        check_applied_once(database, {first["From"], *(a.number for a in stream.answers)})
+    finally:
+        spool.close()
+        database.dispose()

@@ -171,8 +171,13 @@ def check_applied_once(database: Database, numbers: set[str]) -> None:
             )
 
     expected, seen = (len(numbers),) * 4, [(0, 0, 0, 0)]
+
+    def drained() -> bool:
+        seen.append(counts())
+        return seen[-1] == expected
+
     try:
-        wait_until(lambda: seen.append(counts()) or seen[-1] == expected, 60, "the spool to drain")
+        wait_until(drained, 60, "the spool to drain")
     finally:
         assert seen[-1] == expected, f"(messages, events, numbers, suppressions) {seen[-1]}, not {expected}"
     with database.begin() as session:

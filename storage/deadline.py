@@ -40,14 +40,13 @@ class DeadlineExceeded(PoolTimeout):
 
 
 class _Guard:
-    """One open deadline and the connection its thread is using, if any."""
+    """One open deadline and the connections its thread has checked out."""
 
-    __slots__ = ("at", "connection", "fired")
+    __slots__ = ("at", "connections")
 
     def __init__(self, at: float) -> None:
         self.at = at
-        self.connection: Any = None
-        self.fired = False
+        self.connections: list[Any] = []
 
 
 _guard: ContextVar[_Guard | None] = ContextVar("storage_deadline", default=None)
@@ -101,16 +100,22 @@ def attach(connection: Any) -> None:
     guard = _guard.get()
     if guard is not None:
         with _watchdog.lock:
-            guard.connection = connection
+            guard.connections.append(connection)
 
 
 def detach(connection: Any) -> None:
-    """`connection` goes back to the pool: from now on it may be another thread's, never to be cut."""
+    """`connection` goes back to the pool: from now on it may be another thread's, never to be cut.
+
+    None (the pool's checkin of a connection it invalidated): forget those that are closed.
+    """
     guard = _guard.get()
     if guard is not None:
         with _watchdog.lock:
-            if guard.connection is connection:
-                guard.connection = None
+            guard.connections = [c for c in guard.connections if c is not connection and not _closed(c)]
+
+
+def _closed(connection: Any) -> bool:
+    return bool(getattr(connection, "closed", False))
 
 
 def connect_timeout(configured: float) -> int:
@@ -176,9 +181,11 @@ class _Watchdog:
                     self._wake.wait()
                 now = time.monotonic()
                 for guard in self._guards:
-                    if guard.at <= now and guard.connection is not None and not guard.fired:
-                        guard.fired = True
-                        _cut(guard.connection)
+                    if guard.at <= now and guard.connections:
+                        # Each is cut once; one checked out later still (a reconnect) is cut in turn.
+                        for connection in guard.connections:
+                            _cut(connection)
+                        guard.connections = []
                 self._wake.wait(WATCH_INTERVAL)
 
 

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,8 @@ import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
 
 from gateway import create_app, simulator
-from storage import ConsentEvent, Database, ReceivedMessage, Suppression
+from storage import ConsentEvent, Database, ReceivedMessage, Suppression, deadline
+from storage.groupcommit import GroupCommit
 from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY
 from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
 
@@ -238,9 +239,12 @@ def sqlite_write_locked(url: str) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_sqlite_held_for_long_is_answered_from_the_spool_within_the_deadline(database_url: str, tmp_path: Path) -> None:
+def test_sqlite_held_for_long_is_answered_from_the_spool_within_the_deadline(
+    database_url: str, tmp_path: Path
+) -> None:
     app = create_app({
-        "TESTING": True, "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": ("ops-api-token-for-hangs",),
+        "TESTING": True, "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN,
+        "API_TOKENS": ("ops-api-token-for-hangs",),
         "KEYWORDS_FILE": str(KEYWORDS_FILE), "PUBLIC_BASE_URL": None, "SPOOL_PATH": str(tmp_path / "spool.db"),
         "LEDGER_KEYS": LEDGER_KEY, "NUMBER_HASH_KEY": NUMBER_HASH_KEY, "REPEAT_REPLY_INTERVAL": 0,
         "WEBHOOK_DEADLINE": DEADLINE, "DB_LOCK_TIMEOUT": LOCK_TIMEOUT,
@@ -266,3 +270,35 @@ def test_sqlite_held_for_long_is_answered_from_the_spool_within_the_deadline(dat
     finally:
         spool.close()
         database.dispose()
+
+
+def test_items_queued_behind_a_stuck_batch_share_their_deadline() -> None:
+    """A waiter leaves (DeadlineExceeded) while the batch ahead is stuck; a batch runs within its items' deadline."""
+    stuck, release = threading.Event(), threading.Event()
+    bounds: list[float | None] = []
+
+    def apply(items: Sequence[str]) -> list[str]:
+        bounds.append(deadline.current())
+        if items[0] == "first":
+            stuck.set()
+            release.wait(30)
+        return [item.upper() for item in items]
+
+    commits: GroupCommit[str, str] = GroupCommit(apply)
+    first_deadline = time.monotonic() + 60
+    leader = threading.Thread(target=lambda: commits.submit("first", first_deadline))
+    leader.start()
+    try:
+        assert stuck.wait(10)
+        for item in ("second", "third"):
+            with pytest.raises(deadline.DeadlineExceeded):
+                commits.submit(item, time.monotonic() + 0.2)
+        assert not release.is_set(), "the waiters stayed until the stuck batch ended"
+    finally:
+        release.set()
+        leader.join(10)
+    assert bounds == [first_deadline]
+    # A later item is not held up by the two that gave up, and runs within its own deadline.
+    with deadline.within(5.0) as mine:
+        assert commits.submit("fourth", mine) == "FOURTH"
+    assert bounds[-1] == mine

@@ -5,8 +5,8 @@ from a few senders at once while the server is frozen (SIGSTOP of the postmaster
 backend: the kernel still acknowledges TCP, so only the client's own bound can end a wait) or
 while another connection holds the ledger head row FOR UPDATE. Every request must be answered, with
 the usual reply, within GATEWAY_WEBHOOK_DEADLINE (plus a margin for the spool write and a loaded
-machine), /healthz must answer throughout, and once the database is back every opt-out must be
-applied exactly once. The latency bound is a correctness bound (the provider gives up), not a benchmark.
+machine), /healthz must answer throughout and /readyz within its own bound, and once the database
+is back every opt-out must be applied exactly once. The latency bound is a correctness bound (the provider gives up), not a benchmark.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -25,7 +26,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
 
-from gateway import create_app, simulator
+from gateway import create_app, health, simulator
 from storage import ConsentEvent, Database, ReceivedMessage, Suppression, deadline
 from storage.groupcommit import GroupCommit
 from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY
@@ -69,9 +70,16 @@ def timed(send: Callable[[], tuple[int, str]]) -> tuple[int, str, float]:
     return status, body, time.monotonic() - started
 
 
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
 def healthz(base: str) -> tuple[int, str]:
-    with urllib.request.urlopen(base + "/healthz", timeout=15) as response:
-        return response.status, response.read().decode()
+    return get(base + "/healthz")
 
 
 class Stream:
@@ -187,8 +195,9 @@ def check_applied_once(database: Database, numbers: set[str]) -> None:
 
 
 def run_hang(
-    private_pg: PrivateCluster, pg_database: str, tmp_path: Path, hang: Callable[[], AbstractContextManager[None]]
+    pg_database: str, tmp_path: Path, hang: Callable[[], AbstractContextManager[None]], ready: int
 ) -> None:
+    """The stream through `hang`; /readyz, asked in the middle of it, answers `ready` in time."""
     server = Gunicorn(
         tmp_path, pg_database, TOKEN, workers=2, REPEAT_REPLY_INTERVAL="0",
         WEBHOOK_DEADLINE=str(DEADLINE), DB_LOCK_TIMEOUT=str(LOCK_TIMEOUT), DB_CONNECT_TIMEOUT="2",
@@ -203,9 +212,12 @@ def run_hang(
         with stream.running():
             time.sleep(1.5)
             with hang():
-                stream.probe_health(HANG)
+                stream.probe_health(HANG / 2)
+                readiness = timed(lambda: get(server.base + "/readyz"))
+                stream.probe_health(HANG / 2)
             time.sleep(1.5)
         check_stream(stream, reply)
+        assert readiness[0] == ready and readiness[2] < health.READY_DEADLINE + MARGIN, readiness
         check_applied_once(database, {first["From"], *(a.number for a in stream.answers)})
     finally:
         server.stop()
@@ -215,13 +227,14 @@ def run_hang(
 def test_a_frozen_postgresql_is_answered_from_the_spool_within_the_deadline(
     private_pg: PrivateCluster, pg_database: str, tmp_path: Path
 ) -> None:
-    run_hang(private_pg, pg_database, tmp_path, lambda: frozen(private_pg))
+    run_hang(pg_database, tmp_path, lambda: frozen(private_pg), ready=503)
 
 
 def test_a_ledger_head_held_for_long_is_answered_from_the_spool_within_the_deadline(
     private_pg: PrivateCluster, pg_database: str, tmp_path: Path
 ) -> None:
-    run_hang(private_pg, pg_database, tmp_path, lambda: head_locked(pg_database))
+    # Nothing else is stuck: the database is ready, only the ledger head waits.
+    run_hang(pg_database, tmp_path, lambda: head_locked(pg_database), ready=200)
 
 
 @contextmanager

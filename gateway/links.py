@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from gateway.api import parse_number, parse_sender, unicode_text
 from gateway.auth import require_token
+from gateway.config import public_base_url
 from gateway.errors import BadRequest
 from gateway.state import database
 from keywords.sms import Encoding, measure
@@ -262,7 +263,10 @@ def mint_link() -> Any:
     language = _field(data, "language", required=False)
     if language is not None and language not in labels:
         raise BadRequest(f"unknown language {language!r}; known: {', '.join(sorted(labels))}")
-    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url
+    # Never the caller's Host header unless the settings say it may decide (config.host_may_decide).
+    base = public_base_url(current_app.config, request.host_url)
+    if base is None:
+        return jsonify(error="PUBLIC_BASE_URL is not configured: a link cannot be minted"), 503
     with database().begin() as session:
         minted = mint(
             session, secret_key(), base, number, sender, topic, language,

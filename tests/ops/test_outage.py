@@ -111,7 +111,7 @@ def test_spool_commands_show_and_replay_what_waits(private_pg: PrivateCluster, p
             "TESTING": True,
             "DATABASE_URL": pg_database,
             "TWILIO_AUTH_TOKEN": TOKEN,
-            "API_TOKENS": ("ops-api-token",),
+            "API_TOKENS": ("ops-api-token-0123456789",),
             "KEYWORDS_FILE": str(KEYWORDS_FILE),
             "PUBLIC_BASE_URL": None,
             "SPOOL_PATH": str(tmp_path / "spool.db"),
@@ -130,7 +130,7 @@ def test_spool_commands_show_and_replay_what_waits(private_pg: PrivateCluster, p
             response = client.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
             assert response.status_code == 200 and b"<Message>" in response.data
         # Anything else that needs the database says 503, not 500.
-        api = client.get(f"/api/v1/suppressions/{number(0)}", headers={"Authorization": "Bearer ops-api-token"})
+        api = client.get(f"/api/v1/suppressions/{number(0)}", headers={"Authorization": "Bearer ops-api-token-0123456789"})
         assert api.status_code == 503
 
         status = runner.invoke(args=["spool", "status"])
@@ -171,7 +171,7 @@ def test_a_database_that_hangs_hands_over_to_the_spool(tmp_path: Path) -> None:
         url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/gateway"
         app = create_app(
             {
-                "TESTING": True, "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": ("ops-api-token",),
+                "TESTING": True, "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": ("ops-api-token-0123456789",),
                 "KEYWORDS_FILE": str(KEYWORDS_FILE), "PUBLIC_BASE_URL": None, "SPOOL_PATH": str(tmp_path / "spool.db"),
                 "DB_CONNECT_TIMEOUT": 2, "LEDGER_KEYS": LEDGER_KEY, "NUMBER_HASH_KEY": NUMBER_HASH_KEY,
             }

@@ -3,8 +3,9 @@
 Each operation gets FUZZ_EXAMPLES (100 by default) generated requests, valid and invalid by the document
 (wrong types, out-of-range values, missing and unexpected fields, odd characters), sent with the test API
 token; none may answer 5xx, every answer must be documented (status, content type, JSON schema), and a JSON
-body the document calls invalid must be refused with a 4xx. tests/ops/fuzzing.py says how a nightly run
-asks for more; `--hypothesis-show-statistics` prints the example counts.
+body the document calls invalid must be refused with a 4xx. Derandomized, so a failure replays as it is.
+Nightly: `FUZZ_EXAMPLES=2000 FUZZ_RANDOM=1` (tests/ops/fuzzing.py); `--hypothesis-show-statistics` prints
+the example counts (an operation without inputs, /ledger/verify and /openapi.json, has exactly one).
 """
 
 from __future__ import annotations

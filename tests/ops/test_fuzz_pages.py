@@ -4,7 +4,7 @@ The link page's forms (unsubscribe, resubscribe, preferences, reason) and its GE
 sign-in, sign-out, period (`?days=`) and false-positive mark, which edits keywords.yaml with the body of
 a real fuzzy-matched message. Values are the offered ones, digits of other scripts ('²', '٣'), and any
 text; the CSRF field is valid, missing or garbage; unexpected fields come along. FUZZ_EXAMPLES (100 by
-default) examples per form; tests/ops/fuzzing.py says how a nightly run asks for more, and
+default) examples per form, derandomized. Nightly: `FUZZ_EXAMPLES=2000 FUZZ_RANDOM=1` (tests/ops/fuzzing.py);
 `--hypothesis-show-statistics` prints the counts.
 """
 

@@ -142,6 +142,9 @@ def make_engine(url: str, lock_timeout: float | None = None, **kwargs: Any) -> E
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             private_file(parsed.database)
+        else:
+            # An in-memory database lives in one connection (SingletonThreadPool): no pool to wait for.
+            kwargs.pop("pool_timeout", None)
         engine = create_engine(url, **kwargs)
         _tune_sqlite(engine, SQLITE_BUSY_TIMEOUT_MS if lock_timeout is None else int(lock_timeout * 1000))
         return engine

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gateway import simulator
+from tests.gateway.test_twilio_resplit import FORGERIES, OURS as RESPLIT_OURS, PERSON as RESPLIT_PERSON
 from tests.security.conftest import (
     BASE64_TOKEN, HEX_TOKEN, OWNED_TOKEN, TWILIO_TOKEN, URL_TOKEN, Production, refused_start,
 )
 
 PERSON = "+14155557777"
+Forgery = Callable[[str], tuple[list[tuple[str, str]], list[tuple[str, str]]]]
 SENDER = "+18005550199"
 
 
@@ -73,6 +76,19 @@ def test_a_re_split_start_cannot_re_subscribe_after_stop(production: Production)
     answer = production.twilio(forged, signature=signature)
     assert answer.status in (400, 403), answer
     assert suppressed(production, person), "the replayed START re-subscribed the person"
+
+
+@pytest.mark.parametrize("forge", list(FORGERIES.values()), ids=list(FORGERIES))
+def test_an_attackers_own_signed_message_cannot_become_the_persons_start(production: Production, forge: Forgery) -> None:
+    """The attacker texts our number a Body spelling the person's From and a fresh MessageSid, then re-splits it."""
+    assert production.twilio(simulator.inbound_form("STOP", RESPLIT_PERSON, RESPLIT_OURS)).status == 200
+    original, resplit = forge("START")
+    signature = simulator.sign(production.base + "/webhooks/twilio/sms", dict(original), TWILIO_TOKEN)
+    assert simulator.sign(production.base + "/webhooks/twilio/sms", dict(resplit), TWILIO_TOKEN) == signature
+    answer = production.twilio(resplit, signature=signature)
+    assert answer.status in (400, 403), answer
+    check = production.api("GET", f"/api/v1/suppressions/{RESPLIT_PERSON}?sender={RESPLIT_OURS.replace('+', '%2B')}")
+    assert check.json()["suppressed"] is True
 
 
 # --- 3. The Host header ----------------------------------------------------------------------------

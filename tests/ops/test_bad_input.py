@@ -253,3 +253,17 @@ def test_a_false_positive_mark_with_a_bad_period_changes_nothing(pages: FlaskCli
     response = pages.post("/dashboard/fuzzy/1/false-positive?days=²", data={"csrf": csrf})
     assert response.status_code == 400
     assert Path(app.config["KEYWORDS_FILE"]).read_text(encoding="utf-8") == before
+
+
+@pytest.mark.parametrize(("query", "status", "sender"), [
+    pytest.param({"topic": "t" * 65}, 400, None, id="over-long-topic"),
+    pytest.param({"sender": "\x00"}, 400, None, id="nul-sender"),
+    pytest.param({"sender": SENDER}, 200, SENDER, id="sender-applies"),
+])
+def test_a_json_scrub_does_not_ignore_its_query(client: FlaskClient, query: dict[str, str], status: int,
+                                                sender: str | None) -> None:
+    # Found by tests/ops/test_fuzz_api.py: the query's sender and topic were dropped unchecked beside a JSON body.
+    response = client.post("/api/v1/scrub", query_string=query, json={"numbers": [NUMBER]}, headers=AUTH)
+    assert response.status_code == status, response.data
+    if status == 200:
+        assert response.json["sender"] == sender

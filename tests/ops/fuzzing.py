@@ -10,7 +10,10 @@ prints the `@reproduce_failure` blob to replay it.
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 DEFAULT_EXAMPLES = 100
@@ -32,3 +35,11 @@ def fuzz_settings(default: int = DEFAULT_EXAMPLES) -> settings:
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much,
                                HealthCheck.data_too_large],
     )
+
+
+@pytest.fixture
+def database_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    """SQLite only: the fuzzing looks for bad input handling, which no backend changes."""
+    path = tmp_path / "gateway.db"
+    shutil.copy(_sqlite_template, path)
+    return f"sqlite:///{path}"

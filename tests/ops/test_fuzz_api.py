@@ -11,7 +11,6 @@ the example counts (an operation without inputs, /ledger/verify and /openapi.jso
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gateway.api import openapi_document
 from tests.conftest import API_TOKEN
-from tests.ops.fuzzing import fuzz_settings
+from tests.ops.fuzzing import database_url, fuzz_settings  # noqa: F401 - database_url: SQLite only
 from tests.ops.pages_setup import enable_pages
 
 CONFIG = schemathesis.Config.from_dict({
@@ -43,14 +42,6 @@ CONFIG = schemathesis.Config.from_dict({
 })
 schema = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG)
 ANSWERS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-
-
-@pytest.fixture
-def database_url(_sqlite_template: Path, tmp_path: Path) -> str:
-    """SQLite only: the fuzzing looks for bad input handling, which no backend changes."""
-    path = tmp_path / "gateway.db"
-    shutil.copy(_sqlite_template, path)
-    return f"sqlite:///{path}"
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ default) examples per form, derandomized. Nightly: `FUZZ_EXAMPLES=2000 FUZZ_RAND
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +23,7 @@ from sqlalchemy import func, select
 
 from storage import ReceivedMessage
 from tests.helpers import Twilio
-from tests.ops.fuzzing import fuzz_settings
+from tests.ops.fuzzing import database_url, fuzz_settings  # noqa: F401 - database_url: SQLite only
 from tests.ops.pages_setup import csrf_of, enable_pages, sign_in, token_of
 from tests.pages.conftest import STAFF_TOKEN
 
@@ -57,14 +56,6 @@ CHANGES = {
 }
 link_forms = st.lists(st.sampled_from(sorted(CHANGES)), unique=True, max_size=2).flatmap(
     lambda names: st.fixed_dictionaries({name: CHANGES[name] for name in names})).map(lambda changes: {**SENT, **changes})
-
-
-@pytest.fixture
-def database_url(_sqlite_template: Path, tmp_path: Path) -> str:
-    """SQLite only: the fuzzing looks for bad input handling, which no backend changes."""
-    path = tmp_path / "gateway.db"
-    shutil.copy(_sqlite_template, path)
-    return f"sqlite:///{path}"
 
 
 @pytest.fixture

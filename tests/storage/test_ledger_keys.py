@@ -56,7 +56,7 @@ def test_rotate_then_drop_the_old_key(app: Flask, client: FlaskClient, database_
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
     history = runner.invoke(args=["ledger", "history", "+14155550100"])
     assert "'STOP now please'" in history.output
-    assert Api(after.test_client(), "t").suppression("+14155550100").json["suppressed"] is True
+    assert Api(after.test_client(), "ledger-keys-test-token").suppression("+14155550100").json["suppressed"] is True
 
 
 def test_a_value_under_an_unknown_key_is_a_clear_error(app: Flask, client: FlaskClient, database_url: str, tmp_path: Path, restore_keys: None) -> None:

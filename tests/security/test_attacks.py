@@ -51,8 +51,9 @@ def test_pieces_of_an_entry_open_nothing(production: Production, presented: str)
     [(f"alice={HEX_TOKEN}", "write owner:token"), ("short", "at least 16"), ("abc=def0123456789xyz", "trailing base64 padding")],
     ids=["old-owner-equals", "short", "equals-inside"],
 )
-def test_gunicorn_refuses_bad_tokens_in_one_line(tmp_path: Path, backend_url: str, tokens: str, reason: str) -> None:
-    result = refused_start(tmp_path, backend_url, API_TOKENS=tokens)
+def test_gunicorn_refuses_bad_tokens_in_one_line(tmp_path: Path, tokens: str, reason: str) -> None:
+    # Refused before any database is opened: one backend is enough.
+    result = refused_start(tmp_path, f"sqlite:///{tmp_path / 'never.db'}", API_TOKENS=tokens)
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and reason in errors[0], result.stderr
@@ -104,8 +105,8 @@ def test_a_foreign_host_neither_signs_nor_mints(production: Production) -> None:
     assert "evil.example" not in minted.body
 
 
-def test_gunicorn_refuses_to_serve_without_public_base_url(tmp_path: Path, backend_url: str) -> None:
-    result = refused_start(tmp_path, backend_url, PUBLIC_BASE_URL="")
+def test_gunicorn_refuses_to_serve_without_public_base_url(tmp_path: Path) -> None:
+    result = refused_start(tmp_path, f"sqlite:///{tmp_path / 'never.db'}", PUBLIC_BASE_URL="")
     assert result.returncode != 0
     assert "Error: PUBLIC_BASE_URL is not set" in result.stderr and "Traceback" not in result.stderr
 

@@ -1,0 +1,96 @@
+"""Sentences and clauses: a message is decided clause by clause, then the clauses are combined.
+
+Split at . ! ? ; , : and line breaks (a dot or comma inside a word, as in "s.t.o.p" or "1,000",
+splits nothing) and at the clause conjunctions of every language (``conjunctions:``: but, pero,
+mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the request tier
+(keywords/request.py). Combining::
+
+    clauses                                            result
+    -------------------------------------------------  -----------------------------------------
+    one clause is an opt-out, none takes it back       opt_out ("Stop sending this stuff. Thank
+                                                       you")
+    another clause takes it back (keep word, guarded   none ("don't unsubscribe me, I love these";
+      opt-out keyword)                                 "I'll leave the email list but keep the texts")
+    a clause names another channel (email) and no      that clause counts for nothing
+      SMS word is anywhere in the message
+    an inflected keyword alone in a question           none ("Cancelled?", "Отменено?")
+    several clauses decide                             opt_out_all > opt_out > opt_in > ask; then
+                                                       phrase before request
+    opt_in / ask by the request tier                   only when the message is one clause
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
+from keywords.normalize import Normalized, analyse
+from keywords.request import only_request, run_at, takes_back, with_object
+
+if TYPE_CHECKING:
+    from keywords.matcher import Matcher
+
+_SPLIT = re.compile(r"[!?;…\n\r。！？；，、]+|[.,:](?![^\W_])")
+_TIER_ORDER = {"phrase": 0, "request": 1}
+SINGLE_CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
+
+
+def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
+    """The message's clauses as normalised words, split at punctuation, then at conjunctions."""
+    if _SPLIT.search(text) is None:
+        parts = [n.words]
+    else:
+        parts = [w for piece in _SPLIT.split(text) if (w := analyse(piece).words)]
+    if m.conjunctions.keys().isdisjoint(n.words):
+        return parts
+    out: list[tuple[str, ...]] = []
+    for words in parts:
+        start = 0
+        for i in range(len(words)):
+            end = run_at(m.conjunctions, words, i) if i >= start else 0
+            if end:
+                if words[start:i]:
+                    out.append(words[start:i])
+                start = end
+        if words[start:]:
+            out.append(words[start:])
+    return out
+
+
+def phrase(m: Matcher, words: tuple[str, ...]) -> Found | None:
+    """The best listed phrase in the clause that no guard cancels."""
+    best: Hit | None = None
+    for i, word in enumerate(words):
+        for hit in m.phrases.get(word, ()):
+            size = len(hit.words)
+            if words[i : i + size] == hit.words and not m.guarded(words, i) and better(hit, best):
+                best = hit
+    return Found(best, "phrase", None, best.languages) if best is not None else None
+
+
+def _rank(f: Found) -> tuple[int, int]:
+    return PRIORITY[f.hit.intent], _TIER_ORDER.get(f.tier, 9)
+
+
+def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
+    """Decide each clause and combine them (see the module's table)."""
+    parts = clauses(m, text, n)
+    intents = SINGLE_CLAUSE_INTENTS if len(parts) == 1 else OPT_OUT_SECTIONS
+    sms_anywhere = not m.sms_words.isdisjoint(n.words)
+    best: Found | None = None
+    taken_back = False
+    for words in parts:
+        if takes_back(m, words):
+            taken_back = True
+            continue
+        if not sms_anywhere and not m.other_channels.isdisjoint(words):
+            continue
+        found = phrase(m, words) or only_request(m, words, intents) or with_object(m, words)
+        if found is not None and found.matched is not None and len(words) == 1 and n.question:
+            continue  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
+        if found is not None and (best is None or _rank(found) < _rank(best)):
+            best = found
+    if taken_back and best is not None and best.hit.intent in OPT_OUT_SECTIONS:
+        return None
+    return best

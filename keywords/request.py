@@ -1,0 +1,157 @@
+"""The request tier: a keyword, in any inflection, surrounded only by a closed class of request words.
+
+Request words are listed per language (``request:`` in keywords.yaml) and count in every language
+(mixed-language replies are common); each word of an entry counts on its own. Two shapes::
+
+    shape                                          example                         counts for
+    ---------------------------------------------  ------------------------------  ---------------
+    only keyword forms, request and courtesy       "I'd like to opt out", "End it",  the keyword's
+      words, no guard                              "je voudrais me désabonner"       intent
+    request words, then an opt-out keyword form    "pls stop the shoe sale txts",  opt_out
+      or a with_object word, then an SMS object    "no more of the sale texts"
+      (objects, sms_words) within OBJECT_WINDOW
+      words and no guard between
+
+A clause that takes an opt-out back (a keep word: "keep the texts", or a guard right before an
+opt-out keyword form: "don't unsubscribe me") cancels every other clause's opt-out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from keywords.hits import OPT_OUT_SECTIONS, Found, Hit, better, narrow
+from keywords.model import RuleFile
+from keywords.normalize import analyse
+
+if TYPE_CHECKING:
+    from keywords.matcher import Matcher
+
+OBJECT_WINDOW = 6
+Runs = dict[str, list[tuple[str, ...]]]
+
+
+def _runs(entries: list[tuple[str, ...]]) -> Runs:
+    out: Runs = {}
+    for words in entries:
+        if words:
+            out.setdefault(words[0], []).append(words)
+    return out
+
+
+def run_at(runs: Runs, words: tuple[str, ...], i: int) -> int:
+    """End of the longest listed run of words starting at ``i``, or 0."""
+    best = 0
+    for run in runs.get(words[i], ()):
+        if words[i : i + len(run)] == run:
+            best = max(best, i + len(run))
+    return best
+
+
+class Vocabulary:
+    """The request tier's word classes for one rules file, normalised once."""
+
+    def __init__(self, rf: RuleFile) -> None:
+        self.request: dict[str, frozenset[str]] = {}
+        objects: list[tuple[str, ...]] = []
+        keep: list[tuple[str, ...]] = []
+        self.with_object: dict[tuple[str, ...], Hit] = {}
+        for lang in rf.languages.values():
+            for text, _ in (*lang.request, *lang.courtesy):
+                for word in analyse(text).words:
+                    self.request[word] = self.request.get(word, frozenset()) | {lang.code}
+            objects += [analyse(t).words for t, _ in (*lang.objects, *lang.sms_words)]
+            keep += [analyse(t).words for t, _ in lang.keep]
+            for text, _ in lang.with_object:
+                words = analyse(text).words
+                if words:
+                    self.with_object.setdefault(words, Hit("opt_out", text, frozenset({lang.code}), words))
+        self.objects = _runs(objects)
+        self.keep = _runs(keep)
+        self.with_object_runs = _runs(list(self.with_object))
+
+
+def keyword_at(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
+    """A keyword (as listed, listed inflection or stem) starting at word ``i``: (end, hit, matched)."""
+    key = ""
+    found: tuple[int, Hit, str | None] | None = None
+    for end in range(i + 1, min(len(words), i + m.max_keyword_words) + 1):
+        key += words[end - 1]
+        if key not in m.prefixes and key not in m.stems.listed:
+            break
+        hit = m.exact.get(key)
+        if hit is not None:
+            found = (end, hit, None)
+        else:
+            form = m.stems.listed.get(key)
+            if form is not None:
+                found = (end, form.hit, form.matched)
+    if found is None:
+        form = m.stems.lookup(words[i])
+        if form is not None:
+            return i + 1, form.hit, form.matched
+    return found
+
+
+def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) -> Found | None:
+    """Shape 1: every word is a keyword form of ``intents``, a request word or a courtesy word."""
+    best: tuple[Hit, str | None] | None = None
+    langs: frozenset[str] = frozenset()
+    i = 0
+    while i < len(words):
+        k = keyword_at(m, words, i)
+        if k is not None and k[1].intent in intents:
+            if best is None or better(k[1], best[0]):
+                best = (k[1], k[2])
+            i = k[0]
+            continue
+        word_langs = m.vocab.request.get(words[i])
+        if word_langs is None:
+            return None
+        langs = narrow(langs, word_langs)
+        i += 1
+    if best is None:
+        return None
+    hit, matched = best
+    return Found(hit, "request", matched, (hit.languages & langs) or hit.languages)
+
+
+def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
+    """Shape 2: request words, an opt-out verb, then an SMS object within OBJECT_WINDOW words."""
+    v = m.vocab
+    for i in range(len(words)):
+        verb = _opt_out_verb(m, words, i)
+        if verb is not None:
+            end, hit, matched = verb
+            for j in range(end, min(len(words), end + OBJECT_WINDOW)):
+                if words[j] in m.guard_words:
+                    return None
+                if run_at(v.objects, words, j):
+                    return Found(hit, "request", matched, hit.languages)
+            return None
+        if words[i] not in v.request:
+            return None
+    return None
+
+
+def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
+    end = run_at(m.vocab.with_object_runs, words, i)
+    if end:
+        return end, m.vocab.with_object[words[i:end]], None
+    k = keyword_at(m, words, i)
+    return k if k is not None and k[1].intent in OPT_OUT_SECTIONS else None
+
+
+def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:
+    """A keep word ("keep the texts") or a guard right before an opt-out keyword ("don't unsubscribe")."""
+    for i in range(len(words)):
+        if run_at(m.vocab.keep, words, i):
+            return True
+    if m.guard_words.isdisjoint(words):
+        return False
+    for i in range(1, len(words)):
+        k = keyword_at(m, words, i)
+        if k is not None and k[1].intent in OPT_OUT_SECTIONS and m.guarded(words, i):
+            return True
+    return False
+

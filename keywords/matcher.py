@@ -145,9 +145,10 @@ class Matcher(FuzzyTier):
         self.prefixes = frozenset(key[:j] for key in (*self.exact, *self.courtesy) for j in range(1, len(key) + 1))
         self.max_segment_words = max(self.max_keyword_words, self.max_courtesy_words)
         self.guard_words = frozenset(w for g in self.guards for w in g)
-        self.conjunctions: Runs = _runs([analyse(t).words for lang in rf.languages.values()
-                                         for t, _ in lang.conjunctions])
         self.vocab = Vocabulary(rf)
+        # A conjunction that is a request word elsewhere ("mais": pt "more", fr "but") splits nothing.
+        conjunctions = [analyse(t).words for lang in rf.languages.values() for t, _ in lang.conjunctions]
+        self.conjunctions: Runs = _runs([w for w in conjunctions if len(w) > 1 or w[0] not in self.vocab.request])
         self.stems = StemIndex(rf, self.protected)
         self._build_fuzzy()
 

@@ -10,7 +10,8 @@ Request words are listed per language (``request:`` in keywords.yaml) and count 
     request words, then an opt-out keyword form    "pls stop the shoe sale txts",  opt_out
       or a with_object word, then an SMS object    "no more of the sale texts"
       (objects, sms_words) within OBJECT_WINDOW
-      words and no guard between
+      words, no guard and no second opt-out verb
+      between ("no quiero cancelar mis mensajes")
 
 A clause that takes an opt-out back (a keep word: "keep the texts", or a guard right before an
 opt-out keyword form: "don't unsubscribe me") cancels every other clause's opt-out.
@@ -77,7 +78,7 @@ def keyword_at(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, st
     found: tuple[int, Hit, str | None] | None = None
     for end in range(i + 1, min(len(words), i + m.max_keyword_words) + 1):
         key += words[end - 1]
-        if key not in m.prefixes and key not in m.stems.listed:
+        if key not in m.prefixes and key not in m.stems.listed_prefixes:
             break
         hit = m.exact.get(key)
         if hit is not None:
@@ -124,10 +125,10 @@ def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
         if verb is not None:
             end, hit, matched = verb
             for j in range(end, min(len(words), end + OBJECT_WINDOW)):
-                if words[j] in m.guard_words:
-                    return None
                 if run_at(v.objects, words, j):
                     return Found(hit, "request", matched, hit.languages)
+                if m.guarded(words, j + 1) or _opt_out_verb(m, words, j) is not None:
+                    return None  # "no quiero cancelar mis mensajes": a negated opt-out is none
             return None
         if words[i] not in v.request:
             return None

@@ -77,6 +77,7 @@ class StemIndex:
                 key = "".join(analyse(form).words)
                 if entry is not None and key:
                     self.listed.setdefault(key, _form(entry.intent, entry.text, lang.code, key))
+        self.listed_prefixes = frozenset(key[:j] for key in self.listed for j in range(1, len(key) + 1))
 
     def lookup(self, word: str) -> Form | None:
         """The keyword ``word`` inflects, if any (listed forms first, then stems in file order)."""

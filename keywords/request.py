@@ -8,10 +8,14 @@ Request words are listed per language (``request:`` in keywords.yaml) and count 
     only keyword forms, request and courtesy       "I'd like to opt out", "End it",  the keyword's
       words, no guard                              "je voudrais me désabonner"       intent
     request words, then an opt-out keyword form    "pls stop the shoe sale txts",  opt_out
-      or a with_object word, then an SMS object    "no more of the sale texts"
-      (objects, sms_words) within OBJECT_WINDOW
-      words, no guard and no second opt-out verb
-      between ("no quiero cancelar mis mensajes")
+      or a with_object word, then an SMS object    "no more of the sale texts",
+      (objects: nouns only, not "text") within     "I don't want these texts"
+      OBJECT_WINDOW words, then request words
+      only; no guard and no second opt-out verb
+      between ("no quiero cancelar mis mensajes");
+      after a refusal ("don't want", "no quiero")
+      only request words between
+      ("I don't want to miss these texts": none)
 
 A clause that takes an opt-out back (a keep word: "keep the texts", or a guard right before an
 opt-out keyword form: "don't unsubscribe me") cancels every other clause's opt-out.
@@ -57,16 +61,19 @@ class Vocabulary:
         objects: list[tuple[str, ...]] = []
         keep: list[tuple[str, ...]] = []
         self.with_object: dict[tuple[str, ...], Hit] = {}
+        self.refusals: set[tuple[str, ...]] = set()
         for lang in rf.languages.values():
             for text, _ in (*lang.request, *lang.courtesy):
                 for word in analyse(text).words:
                     self.request[word] = self.request.get(word, frozenset()) | {lang.code}
-            objects += [analyse(t).words for t, _ in (*lang.objects, *lang.sms_words)]
+            objects += [analyse(t).words for t, _ in lang.objects]
             keep += [analyse(t).words for t, _ in lang.keep]
-            for text, _ in lang.with_object:
+            for text, line in (*lang.with_object, *lang.refusals):
                 words = analyse(text).words
                 if words:
                     self.with_object.setdefault(words, Hit("opt_out", text, frozenset({lang.code}), words))
+                    if (text, line) in lang.refusals:
+                        self.refusals.add(words)
         self.objects = _runs(objects)
         self.keep = _runs(keep)
         self.with_object_runs = _runs(list(self.with_object))
@@ -118,20 +125,33 @@ def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) ->
 
 
 def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
-    """Shape 2: request words, an opt-out verb, then an SMS object within OBJECT_WINDOW words."""
-    v = m.vocab
+    """Shape 2: request words, an opt-out verb, an SMS object, then request words only."""
     for i in range(len(words)):
         verb = _opt_out_verb(m, words, i)
         if verb is not None:
-            end, hit, matched = verb
-            for j in range(end, min(len(words), end + OBJECT_WINDOW)):
-                if run_at(v.objects, words, j):
-                    return Found(hit, "request", matched, hit.languages)
-                if m.guarded(words, j + 1) or _opt_out_verb(m, words, j) is not None:
-                    return None  # "no quiero cancelar mis mensajes": a negated opt-out is none
+            return _object_after(m, words, verb)
+        if words[i] not in m.vocab.request:
             return None
-        if words[i] not in v.request:
+    return None
+
+
+def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str | None]) -> Found | None:
+    v = m.vocab
+    end, hit, matched = verb
+    strict = words[verb[0] - len(hit.words) : end] in v.refusals
+    for j in range(end, min(len(words), end + OBJECT_WINDOW)):
+        obj = run_at(v.objects, words, j)
+        if obj:
+            # What follows the object stays a request ("... texts please"), not another topic
+            # ("stop my subscription box from shipping").
+            rest = words[obj:]
+            if all(w in v.request or run_at(v.objects, words, k) for k, w in enumerate(rest, obj)):
+                return Found(hit, "request", matched, hit.languages)
             return None
+        if m.guarded(words, j + 1) or _opt_out_verb(m, words, j) is not None:
+            return None  # "no quiero cancelar mis mensajes": a negated opt-out is none
+        if strict and words[j] not in v.request:
+            return None  # "I don't want to miss these texts": a refusal takes request words only
     return None
 
 

@@ -32,13 +32,14 @@ if TYPE_CHECKING:
     from keywords.matcher import Matcher
 
 _SPLIT = re.compile(r"[!?;…\n\r。！？；，、]+|[.,:](?![^\W_])")
+_TRAILING = " \t\r\n.,!?;:…。！？；，、"
 _TIER_ORDER = {"phrase": 0, "request": 1}
 SINGLE_CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
 
 
 def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
     """The message's clauses as normalised words, split at punctuation, then at conjunctions."""
-    if _SPLIT.search(text) is None:
+    if _SPLIT.search(text.rstrip(_TRAILING)) is None:  # at most a final "?" or "!": one clause
         parts = [n.words]
     else:
         parts = [w for piece in _SPLIT.split(text) if (w := analyse(piece).words)]
@@ -75,6 +76,8 @@ def _rank(f: Found) -> tuple[int, int]:
 
 def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     """Decide each clause and combine them (see the module's table)."""
+    if not m.may_decide(n.words):
+        return None
     parts = clauses(m, text, n)
     intents = SINGLE_CLAUSE_INTENTS if len(parts) == 1 else OPT_OUT_SECTIONS
     sms_anywhere = not m.sms_words.isdisjoint(n.words)

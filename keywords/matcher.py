@@ -85,6 +85,7 @@ from keywords.stems import StemIndex
 
 __all__ = ["FUZZY_PRIORITY", "PRIORITY", "Hit", "Match", "Matcher", "compact"]
 
+CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
 STOP_EMOJI = ("\U0001F6D1", "\U0001F6AB", "\u26D4")  # 🛑 🚫 ⛔
 
 
@@ -150,6 +151,18 @@ class Matcher(FuzzyTier):
         conjunctions = [analyse(t).words for lang in rf.languages.values() for t, _ in lang.conjunctions]
         self.conjunctions: Runs = _runs([w for w in conjunctions if len(w) > 1 or w[0] not in self.vocab.request])
         self.stems = StemIndex(rf, self.protected)
+        # A clause decides only with one of these words (or an inflected keyword) in it: for each
+        # keyword of a clause intent, phrase, opt-out verb and listed form, its rarest word.
+        anchored = [h.words for h in self.exact.values() if h.intent in CLAUSE_INTENTS]
+        anchored += [h.words for hits in self.phrases.values() for h in hits]
+        anchored += [*self.vocab.with_object, *self.stems.listed_words]
+        self.triggers = frozenset(self._anchor(words) for words in anchored if words)
+        self.guard_ends = frozenset(g[-1] for g in self.guards)
+        # Request words that may also start a keyword or an opt-out verb ("全" of 全部退订).
+        firsts = {h.words[0] for h in self.exact.values() if len(h.words) > 1}
+        firsts.update(w[0] for w in self.vocab.with_object)
+        self.starts = frozenset(w for w in self.vocab.request if w in firsts or w in self.stems.listed_first
+                                or self.stems.lookup(w) is not None)
         self._build_fuzzy()
 
     # -- tiers ----------------------------------------------------------------------------
@@ -182,6 +195,15 @@ class Matcher(FuzzyTier):
                     hit = Hit("ask", hit.rule, hit.languages, hit.words)
                 return Match(hit, "fuzzy", fuzzy[1], fuzzy[2], n.text)
         return Match(None, None, 0.0, frozenset(), n.text)
+
+    def _anchor(self, words: tuple[str, ...]) -> str:
+        """The word of an entry least likely in an ordinary message: not a request word, longest."""
+        return max(words, key=lambda w: (w not in self.vocab.request, len(w)))
+
+    def may_decide(self, words: tuple[str, ...]) -> bool:
+        """Cheap test before clauses: some word starts a keyword, phrase or opt-out verb, or inflects one."""
+        lookup = self.stems.lookup
+        return any(w in self.triggers or lookup(w) is not None for w in words)
 
     def _emoji(self, text: str, normalized: str) -> Match | None:
         if text.isascii() or not any(e in text for e in STOP_EMOJI):

@@ -172,6 +172,13 @@ def _fix_word(word: str) -> str:
 
 
 def _join_single_letters(words: list[str]) -> list[str]:
+    run_length = 0
+    for w in words:  # most messages have no run of three single letters: nothing to join
+        run_length = run_length + 1 if len(w) == 1 else 0
+        if run_length == 3:
+            break
+    else:
+        return words
     out: list[str] = []
     run: list[str] = []
 

@@ -81,6 +81,9 @@ class Vocabulary:
 
 def keyword_at(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
     """A keyword (as listed, listed inflection or stem) starting at word ``i``: (end, hit, matched)."""
+    if words[i] not in m.prefixes and words[i] not in m.stems.listed_prefixes:
+        form = m.stems.lookup(words[i])
+        return None if form is None else (i + 1, form.hit, form.matched)
     key = ""
     found: tuple[int, Hit, str | None] | None = None
     for end in range(i + 1, min(len(words), i + m.max_keyword_words) + 1):
@@ -106,14 +109,17 @@ def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) ->
     best: tuple[Hit, str | None] | None = None
     langs: frozenset[str] = frozenset()
     i = 0
+    request = m.vocab.request
     while i < len(words):
-        k = keyword_at(m, words, i)
+        word = words[i]
+        # A request word that starts no keyword needs no keyword lookup.
+        k = None if word in request and word not in m.starts else keyword_at(m, words, i)
         if k is not None and k[1].intent in intents:
             if best is None or better(k[1], best[0]):
                 best = (k[1], k[2])
             i = k[0]
             continue
-        word_langs = m.vocab.request.get(words[i])
+        word_langs = request.get(word)
         if word_langs is None:
             return None
         langs = narrow(langs, word_langs)
@@ -126,6 +132,8 @@ def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) ->
 
 def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
     """Shape 2: request words, an opt-out verb, an SMS object, then request words only."""
+    if m.vocab.objects.keys().isdisjoint(words):
+        return None
     for i in range(len(words)):
         verb = _opt_out_verb(m, words, i)
         if verb is not None:
@@ -148,7 +156,7 @@ def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str 
             if all(w in v.request or run_at(v.objects, words, k) for k, w in enumerate(rest, obj)):
                 return Found(hit, "request", matched, hit.languages)
             return None
-        if m.guarded(words, j + 1) or _opt_out_verb(m, words, j) is not None:
+        if (words[j] in m.guard_ends and m.guarded(words, j + 1)) or _opt_out_verb(m, words, j) is not None:
             return None  # "no quiero cancelar mis mensajes": a negated opt-out is none
         if strict and words[j] not in v.request:
             return None  # "I don't want to miss these texts": a refusal takes request words only
@@ -156,6 +164,8 @@ def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str 
 
 
 def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
+    if words[i] in m.vocab.request and words[i] not in m.starts:
+        return None
     end = run_at(m.vocab.with_object_runs, words, i)
     if end:
         return end, m.vocab.with_object[words[i:end]], None
@@ -165,14 +175,15 @@ def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit,
 
 def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:
     """A keep word ("keep the texts") or a guard right before an opt-out keyword ("don't unsubscribe")."""
-    for i in range(len(words)):
-        if run_at(m.vocab.keep, words, i):
+    if not m.vocab.keep.keys().isdisjoint(words):
+        if any(run_at(m.vocab.keep, words, i) for i in range(len(words))):
             return True
     if m.guard_words.isdisjoint(words):
         return False
     for i in range(1, len(words)):
-        k = keyword_at(m, words, i)
-        if k is not None and k[1].intent in OPT_OUT_SECTIONS and m.guarded(words, i):
-            return True
+        if words[i - 1] in m.guard_ends and m.guarded(words, i):
+            k = keyword_at(m, words, i)
+            if k is not None and k[1].intent in OPT_OUT_SECTIONS:
+                return True
     return False
 

@@ -77,6 +77,8 @@ class StemIndex:
                 key = "".join(analyse(form).words)
                 if entry is not None and key:
                     self.listed.setdefault(key, _form(entry.intent, entry.text, lang.code, key))
+        self.listed_words = [analyse(form).words for _, form, _ in rf_inflections(rf)]
+        self.listed_first = frozenset(words[0] for words in self.listed_words if words)
         self.listed_prefixes = frozenset(key[:j] for key in self.listed for j in range(1, len(key) + 1))
 
     def lookup(self, word: str) -> Form | None:
@@ -100,6 +102,11 @@ class StemIndex:
             if form is not None:
                 return form
         return None
+
+
+def rf_inflections(rf: RuleFile) -> list[tuple[str, str, int]]:
+    """Every listed inflection of the file: (keyword, form, line)."""
+    return [item for lang in rf.languages.values() for item in lang.inflections]
 
 
 def _script(ch: str) -> str:

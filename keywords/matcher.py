@@ -158,6 +158,12 @@ class Matcher(FuzzyTier):
         anchored += [*self.vocab.with_object, *self.stems.listed_words]
         self.triggers = frozenset(self._anchor(words) for words in anchored if words)
         self.guard_ends = frozenset(g[-1] for g in self.guards)
+        # (opt-out rule, last word) -> the opt_out_all keyword they spell apart ("unsubscribe from all")
+        self.widen: dict[tuple[str, str], Hit] = {}
+        for h in self.exact.values():
+            base = self.exact.get(compact(h.words[:-1]))
+            if h.intent == "opt_out_all" and len(h.words) > 1 and base is not None and base.intent == "opt_out":
+                self.widen.setdefault((base.rule, h.words[-1]), h)
         # Request words that may also start a keyword or an opt-out verb ("全" of 全部退订).
         firsts = {h.words[0] for h in self.exact.values() if len(h.words) > 1}
         firsts.update(w[0] for w in self.vocab.with_object)

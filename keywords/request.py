@@ -7,6 +7,8 @@ Request words are listed per language (``request:`` in keywords.yaml) and count 
     ---------------------------------------------  ------------------------------  ---------------
     only keyword forms, request and courtesy       "I'd like to opt out", "End it",  the keyword's
       words, no guard                              "je voudrais me désabonner"       intent
+      ... with the last word of an opt_out_all     "unsubscribe from all"          opt_out_all
+      keyword made of this keyword and that word
     request words, then an opt-out keyword form    "pls stop the shoe sale txts",  opt_out
       or a with_object word, then an SMS object    "no more of the sale texts",
       (objects: nouns only, not "text") within     "I don't want these texts"
@@ -127,6 +129,8 @@ def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) ->
     if best is None:
         return None
     hit, matched = best
+    if hit.intent == "opt_out":  # "unsubscribe from all": the opt_out_all keyword, spelt apart
+        hit = next((m.widen[(hit.rule, w)] for w in words if (hit.rule, w) in m.widen), hit)
     return Found(hit, "request", matched, (hit.languages & langs) or hit.languages)
 
 

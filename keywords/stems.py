@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import Stemmer
 
 from keywords.hits import Hit
-from keywords.model import RuleFile
+from keywords.model import Entry, RuleFile
 from keywords.normalize import analyse
 
 SNOWBALL = {"en": "english", "ru": "russian", "es": "spanish", "fr": "french", "de": "german",
@@ -71,7 +71,9 @@ class StemIndex:
                         table.setdefault(stem, _form(e.intent, e.text, lang.code, stem))
                 script = SCRIPT.get(lang.code, "latin")
                 self.scripts[script] = (*self.scripts.get(script, ()), lang.code)
-            by_key = {"".join(analyse(e.text).words): e for e in lang.keywords}
+            by_key: dict[str, Entry] = {}
+            for e in lang.keywords:
+                by_key.setdefault("".join(analyse(e.text).words), e)
             for keyword, form, _ in lang.inflections:
                 entry = by_key.get("".join(analyse(keyword).words))
                 key = "".join(analyse(form).words)

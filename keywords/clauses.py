@@ -11,6 +11,8 @@ mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the 
                                                        you")
     another clause takes it back (keep word, guarded   none ("don't unsubscribe me, I love these";
       opt-out keyword)                                 "I'll leave the email list but keep the texts")
+    banter in another clause, and the opt-out is a     none ("Stop it, you're making me blush")
+      bare keyword (no SMS object, no phrase)
     a clause names another channel (email) and no      that clause counts for nothing
       SMS word is anywhere in the message
     an inflected keyword alone in a question           none ("Cancelled?", "Отменено?")
@@ -83,7 +85,9 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     sms_anywhere = not m.sms_words.isdisjoint(n.words)
     best: Found | None = None
     taken_back = False
+    banter = False
     for words in parts:
+        banter = banter or any(run_at(m.vocab.banter, words, i) for i in range(len(words)))
         if takes_back(m, words):
             taken_back = True
             continue
@@ -94,6 +98,6 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
             continue  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
         if found is not None and (best is None or _rank(found) < _rank(best)):
             best = found
-    if taken_back and best is not None and best.hit.intent in OPT_OUT_SECTIONS:
+    if best is not None and best.hit.intent in OPT_OUT_SECTIONS and (taken_back or (banter and best.bare)):
         return None
     return best

@@ -40,6 +40,8 @@ class Found:
     tier: str
     matched: str | None
     languages: frozenset[str]
+    bare: bool = False
+    """A keyword with request words only and no SMS object ("Stop it"): banter elsewhere takes it back."""
 
 
 def compact(words: tuple[str, ...] | list[str]) -> str:

@@ -3,7 +3,8 @@
 Request words are listed per language (``request:`` in keywords.yaml) and count in every language
 (mixed-language replies are common); each word of an entry counts on its own. Two shapes::
 
-    shape                                          example                         counts for
+    shape (single-word SMS objects count as        example                         counts for
+    request words)
     ---------------------------------------------  ------------------------------  ---------------
     only keyword forms, request and courtesy       "I'd like to opt out", "End it",  the keyword's
       words, no guard                              "je voudrais me désabonner"       intent
@@ -18,6 +19,9 @@ Request words are listed per language (``request:`` in keywords.yaml) and count 
       after a refusal ("don't want", "no quiero")
       only request words between
       ("I don't want to miss these texts": none)
+
+Laughter or banter in another clause (``banter:`` "lol", "you're making me blush") takes back a
+bare keyword clause ("Stop it, you're making me blush"), not one that names an SMS object.
 
 A clause that takes an opt-out back (a keep word: "keep the texts", or a guard right before an
 opt-out keyword form: "don't unsubscribe me") cancels every other clause's opt-out.
@@ -77,7 +81,9 @@ class Vocabulary:
                     if (text, line) in lang.refusals:
                         self.refusals.add(words)
         self.objects = _runs(objects)
+        self.objects_alone = frozenset(words[0] for words in objects if len(words) == 1)
         self.keep = _runs(keep)
+        self.banter = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.banter])
         self.with_object_runs = _runs(list(self.with_object))
 
 
@@ -123,7 +129,9 @@ def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) ->
             continue
         word_langs = request.get(word)
         if word_langs is None:
-            return None
+            if word not in m.vocab.objects_alone:  # "mesaj istemiyorum", "cancel texts"
+                return None
+            word_langs = frozenset()
         langs = narrow(langs, word_langs)
         i += 1
     if best is None:
@@ -131,7 +139,8 @@ def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) ->
     hit, matched = best
     if hit.intent == "opt_out":  # "unsubscribe from all": the opt_out_all keyword, spelt apart
         hit = next((m.widen[(hit.rule, w)] for w in words if (hit.rule, w) in m.widen), hit)
-    return Found(hit, "request", matched, (hit.languages & langs) or hit.languages)
+    bare = all(not run_at(m.vocab.objects, words, k) for k in range(len(words)))
+    return Found(hit, "request", matched, (hit.languages & langs) or hit.languages, bare)
 
 
 def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:

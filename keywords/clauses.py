@@ -27,8 +27,8 @@ import re
 from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
-from keywords.normalize import Normalized, analyse
-from keywords.request import only_request, run_at, takes_back, with_object
+from keywords.normalize import Normalized, analyse, ascii_clauses
+from keywords.request import has_run, only_request, run_at, takes_back, with_object
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher
@@ -43,6 +43,8 @@ def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
     """The message's clauses as normalised words, split at punctuation, then at conjunctions."""
     if _SPLIT.search(text.rstrip(_TRAILING)) is None:  # at most a final "?" or "!": one clause
         parts = [n.words]
+    elif text.isascii():
+        parts = ascii_clauses(text, _SPLIT)
     else:
         parts = [w for piece in _SPLIT.split(text) if (w := analyse(piece).words)]
     if m.conjunctions.keys().isdisjoint(n.words):
@@ -63,6 +65,8 @@ def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
 
 def phrase(m: Matcher, words: tuple[str, ...]) -> Found | None:
     """The best listed phrase in the clause that no guard cancels."""
+    if m.phrase_anchors.isdisjoint(words):
+        return None
     best: Hit | None = None
     for i, word in enumerate(words):
         for hit in m.phrases.get(word, ()):
@@ -87,11 +91,12 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     taken_back = False
     banter = False
     for words in parts:
-        banter = banter or any(run_at(m.vocab.banter, words, i) for i in range(len(words)))
+        banter = banter or has_run(m.vocab.banter, m.vocab.banter_anchors, words)
         if takes_back(m, words):
             taken_back = True
             continue
-        if not sms_anywhere and not m.other_channels.isdisjoint(words):
+        if (len(parts) > 1 and not m.may_decide(words)) or (
+                not sms_anywhere and not m.other_channels.isdisjoint(words)):
             continue
         found = phrase(m, words) or only_request(m, words, intents) or with_object(m, words)
         if found is not None and found.matched is not None and len(words) == 1 and n.question:

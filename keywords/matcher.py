@@ -158,6 +158,7 @@ class Matcher(FuzzyTier):
         anchored += [*self.vocab.with_object, *self.stems.listed_words]
         self.triggers = frozenset(self._anchor(words) for words in anchored if words)
         self.guard_ends = frozenset(g[-1] for g in self.guards)
+        self.phrase_anchors = frozenset(self._anchor(h.words) for hits in self.phrases.values() for h in hits)
         # (opt-out rule, last word) -> the opt_out_all keyword they spell apart ("unsubscribe from all")
         self.widen: dict[tuple[str, str], Hit] = {}
         for h in self.exact.values():
@@ -208,8 +209,10 @@ class Matcher(FuzzyTier):
 
     def may_decide(self, words: tuple[str, ...]) -> bool:
         """Cheap test before clauses: some word starts a keyword, phrase or opt-out verb, or inflects one."""
+        if not self.triggers.isdisjoint(words):
+            return True
         lookup = self.stems.lookup
-        return any(w in self.triggers or lookup(w) is not None for w in words)
+        return any(lookup(w) is not None for w in words)
 
     def _emoji(self, text: str, normalized: str) -> Match | None:
         if text.isascii() or not any(e in text for e in STOP_EMOJI):

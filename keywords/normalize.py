@@ -252,6 +252,24 @@ def _analyse_ascii(text: str) -> Normalized:
     return Normalized(tuple(words), " ".join(words), not _QUESTION.isdisjoint(folded))
 
 
+def ascii_clauses(text: str, cut: re.Pattern[str]) -> list[tuple[str, ...]]:
+    """ASCII text split where ``cut`` matches, each piece normalised as analyse() would, in one pass."""
+    folded = text.lower()
+    for ch in _ASCII_DELETED:
+        if ch in folded:
+            folded = folded.replace(ch, "")
+    fix = _ASCII_FIXABLE.search(folded) is not None
+    ends = [mt.start() for mt in cut.finditer(folded)]
+    parts: list[list[str]] = [[]]
+    k = 0
+    for mt in _ASCII_TOKEN.finditer(folded):
+        while k < len(ends) and ends[k] < mt.start():  # a cut before this word starts a new piece
+            k += 1
+            parts.append([])
+        parts[-1].append(_fix_word(mt.group()) if fix else mt.group())
+    return [tuple(_join_single_letters(p)) for p in parts if p]
+
+
 def normalize(text: str) -> str:
     """Return the normalised form of ``text``; idempotent: normalize(normalize(x)) == normalize(x)."""
     return analyse(text).text

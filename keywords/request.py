@@ -50,6 +50,16 @@ def _runs(entries: list[tuple[str, ...]]) -> Runs:
     return out
 
 
+def anchors(runs: Runs, common: dict[str, frozenset[str]] | frozenset[str]) -> frozenset[str]:
+    """One word per run that any message holding the run holds: its longest word that is not common."""
+    return frozenset(max(run, key=lambda w: (w not in common, len(w))) for group in runs.values() for run in group)
+
+
+def has_run(runs: Runs, anchored: frozenset[str], words: tuple[str, ...]) -> bool:
+    """Some run of ``runs`` occurs in ``words`` (the anchor test rules most messages out first)."""
+    return not anchored.isdisjoint(words) and any(run_at(runs, words, i) for i in range(len(words)))
+
+
 def run_at(runs: Runs, words: tuple[str, ...], i: int) -> int:
     """End of the longest listed run of words starting at ``i``, or 0."""
     best = 0
@@ -84,6 +94,9 @@ class Vocabulary:
         self.objects_alone = frozenset(words[0] for words in objects if len(words) == 1)
         self.keep = _runs(keep)
         self.banter = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.banter])
+        self.keep_anchors = anchors(self.keep, self.request)
+        self.banter_anchors = anchors(self.banter, self.request)
+        self.object_anchors = anchors(self.objects, self.request)
         self.with_object_runs = _runs(list(self.with_object))
 
 
@@ -139,13 +152,13 @@ def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) ->
     hit, matched = best
     if hit.intent == "opt_out":  # "unsubscribe from all": the opt_out_all keyword, spelt apart
         hit = next((m.widen[(hit.rule, w)] for w in words if (hit.rule, w) in m.widen), hit)
-    bare = all(not run_at(m.vocab.objects, words, k) for k in range(len(words)))
+    bare = not has_run(m.vocab.objects, m.vocab.object_anchors, words)
     return Found(hit, "request", matched, (hit.languages & langs) or hit.languages, bare)
 
 
 def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
     """Shape 2: request words, an opt-out verb, an SMS object, then request words only."""
-    if m.vocab.objects.keys().isdisjoint(words):
+    if m.vocab.object_anchors.isdisjoint(words):
         return None
     for i in range(len(words)):
         verb = _opt_out_verb(m, words, i)
@@ -188,9 +201,8 @@ def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit,
 
 def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:
     """A keep word ("keep the texts") or a guard right before an opt-out keyword ("don't unsubscribe")."""
-    if not m.vocab.keep.keys().isdisjoint(words):
-        if any(run_at(m.vocab.keep, words, i) for i in range(len(words))):
-            return True
+    if has_run(m.vocab.keep, m.vocab.keep_anchors, words):
+        return True
     if m.guard_words.isdisjoint(words):
         return False
     for i in range(1, len(words)):

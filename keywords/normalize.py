@@ -88,6 +88,7 @@ _FOLD = _FoldTable()
 # On ASCII, step 1 is lower() and step 2 maps control characters to spaces (which separate words
 # anyway) and deletes these (apostrophes): the ASCII path only has to delete them.
 _ASCII_DELETED = tuple(chr(cp) for cp in range(128) if _fold_char(chr(cp)) == "")
+_ASCII_TOKEN_WITH_DELETED = re.compile("[a-z0-9" + re.escape("".join(_ASCII_DELETED)) + "]+")
 
 
 def _script(ch: str) -> str:
@@ -254,19 +255,20 @@ def _analyse_ascii(text: str) -> Normalized:
 
 def ascii_clauses(text: str, cut: re.Pattern[str]) -> list[tuple[str, ...]]:
     """ASCII text split where ``cut`` matches, each piece normalised as analyse() would, in one pass."""
-    folded = text.lower()
-    for ch in _ASCII_DELETED:
-        if ch in folded:
-            folded = folded.replace(ch, "")
-    fix = _ASCII_FIXABLE.search(folded) is not None
-    ends = [mt.start() for mt in cut.finditer(folded)]
+    lowered = text.lower()  # cut where the raw text is cut; apostrophes go inside each word
+    ends = [mt.start() for mt in cut.finditer(lowered)]
     parts: list[list[str]] = [[]]
     k = 0
-    for mt in _ASCII_TOKEN.finditer(folded):
+    for mt in _ASCII_TOKEN_WITH_DELETED.finditer(lowered):
         while k < len(ends) and ends[k] < mt.start():  # a cut before this word starts a new piece
             k += 1
             parts.append([])
-        parts[-1].append(_fix_word(mt.group()) if fix else mt.group())
+        word = mt.group()
+        for ch in _ASCII_DELETED:
+            if ch in word:
+                word = word.replace(ch, "")
+        if word:
+            parts[-1].append(_fix_word(word))
     return [tuple(_join_single_letters(p)) for p in parts if p]
 
 

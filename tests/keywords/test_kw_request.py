@@ -6,9 +6,13 @@ One table per pattern (mailroom style); each row is text -> what the shipped fil
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keywords import Rules
+from keywords.clauses import _SPLIT
 from keywords.evaluate import label
+from keywords.normalize import analyse, ascii_clauses
 
 
 def _decide(rules: Rules, text: str) -> tuple[str, str | None]:
@@ -94,6 +98,8 @@ CLAUSES = [
     ("I'll leave the email list but keep the texts", "none"),
     ("I'm unsubscribing from emails but keep texting", "none"),
     ("Stop! You're too funny lol", "none"),
+    ("Stop it, you're making me blush", "none"),
+    ("stop texting me lol", "opt_out"),
     ("yes, cancel my order", "none"),
     ("yes but not today", "none"),
 ]
@@ -255,3 +261,10 @@ def test_ask_reply_names_start_and_changes_nothing(rules: Rules) -> None:
     for language in rules.languages:
         assert rules.reply("ask", language, None), language
     assert "START" in (rules.reply_for(d, None) or "")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(list("stopSTOP i a 0135.,:;!?'`\n") + ["please", "texts", "S.T.O.P"]), max_size=30).map("".join))
+def test_ascii_clauses_are_the_pieces_analysed_one_by_one(text: str) -> None:
+    """The one-pass ASCII split is only a shortcut: the same words as analysing each piece."""
+    assert ascii_clauses(text, _SPLIT) == [w for piece in _SPLIT.split(text) if (w := analyse(piece).words)]

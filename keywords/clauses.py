@@ -11,8 +11,10 @@ mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the 
                                                        you")
     another clause takes it back (keep word, guarded   none ("don't unsubscribe me, I love these";
       opt-out keyword)                                 "I'll leave the email list but keep the texts")
-    banter in another clause, and the opt-out is a     none ("Stop it, you're making me blush")
-      bare keyword (no SMS object, no phrase)
+    the opt-out is a bare keyword (no SMS object, no   none ("Stop it, you're making me blush",
+      phrase) and another clause is banter, or is      "Stop! That's amazing news"); an opt-out
+      neither request words, a complaint ("this is     ("Stop. This is spam", "I never signed up.
+      spam") nor a negation ("I never signed up")      Stop.", "Stop. Thank you")
     a clause names another channel (email) and no      that clause counts for nothing
       SMS word is anywhere in the message
     an inflected keyword alone in a question           none ("Cancelled?", "Отменено?")
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, analyse, ascii_clauses
-from keywords.request import has_run, only_request, run_at, takes_back, with_object
+from keywords.request import has_run, only_request, run_at, supports, takes_back, with_object
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher
@@ -88,21 +90,28 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     intents = SINGLE_CLAUSE_INTENTS if len(parts) == 1 else OPT_OUT_SECTIONS
     sms_anywhere = not m.sms_words.isdisjoint(n.words)
     best: Found | None = None
-    taken_back = False
-    banter = False
+    taken_back = banter = False
+    unsupported = 0  # clauses that neither decide nor support a bare keyword ("That's amazing news")
     for words in parts:
         banter = banter or has_run(m.vocab.banter, m.vocab.banter_anchors, words)
         if takes_back(m, words):
             taken_back = True
             continue
-        if (len(parts) > 1 and not m.may_decide(words)) or (
-                not sms_anywhere and not m.other_channels.isdisjoint(words)):
-            continue
-        found = phrase(m, words) or only_request(m, words, intents) or with_object(m, words)
+        found = _clause(m, words, intents, sms_anywhere, len(parts) > 1)
         if found is not None and found.matched is not None and len(words) == 1 and n.question:
-            continue  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
-        if found is not None and (best is None or _rank(found) < _rank(best)):
+            found = None  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
+        if found is None:
+            unsupported += len(parts) > 1 and not supports(m, words)
+        elif best is None or _rank(found) < _rank(best):
             best = found
-    if best is not None and best.hit.intent in OPT_OUT_SECTIONS and (taken_back or (banter and best.bare)):
+    if best is not None and best.hit.intent in OPT_OUT_SECTIONS and (
+            taken_back or (best.bare and (banter or unsupported))):
         return None
     return best
+
+
+def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], sms_anywhere: bool,
+            several: bool) -> Found | None:
+    if (several and not m.may_decide(words)) or (not sms_anywhere and not m.other_channels.isdisjoint(words)):
+        return None
+    return phrase(m, words) or only_request(m, words, intents) or with_object(m, words)

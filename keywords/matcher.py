@@ -158,6 +158,7 @@ class Matcher(FuzzyTier):
         anchored += [*self.vocab.with_object, *self.stems.listed_words]
         self.triggers = frozenset(self._anchor(words) for words in anchored if words)
         self.guard_ends = frozenset(g[-1] for g in self.guards)
+        self.single_guards = frozenset(g[0] for g in self.guards if len(g) == 1)
         self.phrase_anchors = frozenset(self._anchor(h.words) for hits in self.phrases.values() for h in hits)
         # (opt-out rule, last word) -> the opt_out_all keyword they spell apart ("unsubscribe from all")
         self.widen: dict[tuple[str, str], Hit] = {}

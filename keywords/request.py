@@ -94,6 +94,8 @@ class Vocabulary:
         self.objects_alone = frozenset(words[0] for words in objects if len(words) == 1)
         self.keep = _runs(keep)
         self.banter = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.banter])
+        self.complaints = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.complaints])
+        self.complaint_anchors = anchors(self.complaints, self.request)
         self.keep_anchors = anchors(self.keep, self.request)
         self.banter_anchors = anchors(self.banter, self.request)
         self.object_anchors = anchors(self.objects, self.request)
@@ -197,6 +199,15 @@ def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit,
         return end, m.vocab.with_object[words[i:end]], None
     k = keyword_at(m, words, i)
     return k if k is not None and k[1].intent in OPT_OUT_SECTIONS else None
+
+
+def supports(m: Matcher, words: tuple[str, ...]) -> bool:
+    """A clause that leaves a bare keyword beside it an opt-out: request words only, a complaint
+    ("this is spam", "who is this"), a negation ("I never signed up") or an SMS object."""
+    v = m.vocab
+    if all(w in v.request or w in v.objects_alone for w in words) or not m.single_guards.isdisjoint(words):
+        return True
+    return has_run(v.complaints, v.complaint_anchors, words) or has_run(v.objects, v.object_anchors, words)
 
 
 def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:

@@ -21,6 +21,7 @@ mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the 
     several clauses decide                             opt_out_all > opt_out > opt_in > ask; then
                                                        phrase before request
     opt_in / ask by the request tier                   only when the message is one clause
+    a clause that is only a HELP keyword (+ courtesy)  help, if no clause decides anything else
 """
 
 from __future__ import annotations
@@ -66,14 +67,17 @@ def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
 
 
 def phrase(m: Matcher, words: tuple[str, ...]) -> Found | None:
-    """The best listed phrase in the clause that no guard cancels."""
+    """The best listed phrase in the clause that no guard cancels (for a re-subscription: no guard
+    anywhere in the clause, since texting someone who did not ask is the costly mistake)."""
     if m.phrase_anchors.isdisjoint(words):
         return None
     best: Hit | None = None
+    negated = not m.single_guards.isdisjoint(words)
     for i, word in enumerate(words):
         for hit in m.phrases.get(word, ()):
             size = len(hit.words)
-            if words[i : i + size] == hit.words and not m.guarded(words, i) and better(hit, best):
+            if words[i : i + size] == hit.words and not m.guarded(words, i) and better(hit, best) and not (
+                    negated and hit.intent in ("opt_in", "ask")):
                 best = hit
     return Found(best, "phrase", None, best.languages) if best is not None else None
 
@@ -112,6 +116,12 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
 
 def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], sms_anywhere: bool,
             several: bool) -> Found | None:
+    if several and (help := m.help_clause(words)) is not None:  # "what is this? help"
+        return help
     if (several and not m.may_decide(words)) or (not sms_anywhere and not m.other_channels.isdisjoint(words)):
         return None
-    return phrase(m, words) or only_request(m, words, intents) or with_object(m, words)
+    found = phrase(m, words)
+    if found is not None and found.hit.intent in OPT_OUT_SECTIONS:
+        return found
+    other = only_request(m, words, intents) or with_object(m, words)  # "start getting texts again": opt_in > ask
+    return other if other is not None and (found is None or _rank(other) < _rank(found)) else found

@@ -8,8 +8,8 @@ typos.py for the keyboard slips short keywords accept. Per intent::
     opt_out, opt_out_all   swapped, neighbouring key (also the first letter   opt_out
                            from FIRST_LETTER_FROM letters: "DTOP"), doubled,
                            dropped from drop_letter_from letters
-    opt_in                 as opt_out, but never the first letter             opt_in, action ask
-                                                                              ("STRAT")
+    opt_in                 as opt_out, but never the first letter; dropped    opt_in, action ask
+                           from HELP_DROP_FROM letters                        ("STRAT", "STRT")
     help                   swapped, doubled, dropped from HELP_DROP_FROM      help ("HLEP", "HEP")
                            letters; no substituted letter ("INTO" is a word)
 """
@@ -36,6 +36,8 @@ def accepts(hit: Hit, word: str, key: str, drop_letter_from: int) -> bool:
     """The typo model for one intent (see the module's table); the first letter already matched or is swapped."""
     if hit.intent == "help":
         return is_typo(word, key, HELP_DROP_FROM, substitute=False)
+    if hit.intent == "opt_in":  # answered with a question (ask), never a re-subscription: "STRT"
+        return is_typo(word, key, HELP_DROP_FROM)
     return is_typo(word, key, drop_letter_from)
 
 

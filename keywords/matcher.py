@@ -77,7 +77,7 @@ from collections.abc import Iterable
 
 from keywords.clauses import decide
 from keywords.fuzzy import FuzzyTier
-from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Hit, Match, compact, narrow
+from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit, Match, compact, narrow
 from keywords.model import RuleFile
 from keywords.normalize import analyse
 from keywords.request import Runs, Vocabulary, _runs
@@ -153,7 +153,7 @@ class Matcher(FuzzyTier):
         self.stems = StemIndex(rf, self.protected)
         # A clause decides only with one of these words (or an inflected keyword) in it: for each
         # keyword of a clause intent, phrase, opt-out verb and listed form, its rarest word.
-        anchored = [h.words for h in self.exact.values() if h.intent in CLAUSE_INTENTS]
+        anchored = [h.words for h in self.exact.values() if h.intent in CLAUSE_INTENTS or h.intent == "help"]
         anchored += [h.words for hits in self.phrases.values() for h in hits]
         anchored += [*self.vocab.with_object, *self.stems.listed_words]
         self.triggers = frozenset(self._anchor(words) for words in anchored if words)
@@ -214,6 +214,13 @@ class Matcher(FuzzyTier):
             return True
         lookup = self.stems.lookup
         return any(lookup(w) is not None for w in words)
+
+    def help_clause(self, words: tuple[str, ...]) -> Found | None:
+        """A clause that is a help keyword, alone or with courtesy words ("what is this? help")."""
+        hit = self.exact.get(compact(words))
+        if hit is None and len(words) <= self.settings.max_courtesy_words and self.pieces.issuperset(words):
+            hit = (self._courtesy(words) or (None, None))[0]
+        return Found(hit, "courtesy", None, hit.languages) if hit is not None and hit.intent == "help" else None
 
     def _emoji(self, text: str, normalized: str) -> Match | None:
         if text.isascii() or not any(e in text for e in STOP_EMOJI):

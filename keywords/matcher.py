@@ -158,6 +158,7 @@ class Matcher(FuzzyTier):
         anchored += [*self.vocab.with_object, *self.stems.listed_words]
         self.triggers = frozenset(self._anchor(words) for words in anchored if words)
         self.guard_ends = frozenset(g[-1] for g in self.guards)
+        self.help_anchors = frozenset(self._anchor(h.words) for h in self.exact.values() if h.intent == "help")
         self.single_guards = frozenset(g[0] for g in self.guards if len(g) == 1)
         self.phrase_anchors = frozenset(self._anchor(h.words) for hits in self.phrases.values() for h in hits)
         # (opt-out rule, last word) -> the opt_out_all keyword they spell apart ("unsubscribe from all")
@@ -183,10 +184,11 @@ class Matcher(FuzzyTier):
         hit = self.exact.get(compact(words))
         if hit is not None:
             return Match(hit, "exact", 100.0, hit.languages, n.text)
-        shaped = self._shape(text, words, n.text)
-        if shaped is not None:
-            return shaped
-        if len(set(words)) == 1 and (hit := self.exact.get(words[0])) is not None:
+        if len(words) == 1 or not text.isascii():
+            shaped = self._shape(text, words, n.text)
+            if shaped is not None:
+                return shaped
+        if words[0] == words[-1] and len(set(words)) == 1 and (hit := self.exact.get(words[0])) is not None:
             return Match(hit, "courtesy", 100.0, hit.languages, n.text)  # "STOP" any number of times
         if len(words) <= self.settings.max_courtesy_words and self.pieces.issuperset(words):
             found = self._courtesy(words)
@@ -217,6 +219,8 @@ class Matcher(FuzzyTier):
 
     def help_clause(self, words: tuple[str, ...]) -> Found | None:
         """A clause that is a help keyword, alone or with courtesy words ("what is this? help")."""
+        if self.help_anchors.isdisjoint(words):
+            return None
         hit = self.exact.get(compact(words))
         if hit is None and len(words) <= self.settings.max_courtesy_words and self.pieces.issuperset(words):
             hit = (self._courtesy(words) or (None, None))[0]

@@ -88,7 +88,6 @@ _FOLD = _FoldTable()
 # On ASCII, step 1 is lower() and step 2 maps control characters to spaces (which separate words
 # anyway) and deletes these (apostrophes): the ASCII path only has to delete them.
 _ASCII_DELETED = tuple(chr(cp) for cp in range(128) if _fold_char(chr(cp)) == "")
-_ASCII_TOKEN_WITH_DELETED = re.compile("[a-z0-9" + re.escape("".join(_ASCII_DELETED)) + "]+")
 
 
 def _script(ch: str) -> str:
@@ -242,6 +241,11 @@ def _analyse_unicode(text: str) -> Normalized:
 def _analyse_ascii(text: str) -> Normalized:
     """The same steps for ASCII text (most SMS): no Unicode tables, no look-alikes, no CJK."""
     folded = text.lower()
+    words = _ascii_words(folded)
+    return Normalized(tuple(words), " ".join(words), not _QUESTION.isdisjoint(folded))
+
+
+def _ascii_words(folded: str) -> list[str]:
     for ch in _ASCII_DELETED:
         if ch in folded:
             folded = folded.replace(ch, "")
@@ -250,26 +254,12 @@ def _analyse_ascii(text: str) -> Normalized:
         words = [_fix_word(w) for w in words]
     if any(len(w) == 1 for w in words):
         words = _join_single_letters(words)
-    return Normalized(tuple(words), " ".join(words), not _QUESTION.isdisjoint(folded))
+    return words
 
 
 def ascii_clauses(text: str, cut: re.Pattern[str]) -> list[tuple[str, ...]]:
-    """ASCII text split where ``cut`` matches, each piece normalised as analyse() would, in one pass."""
-    lowered = text.lower()  # cut where the raw text is cut; apostrophes go inside each word
-    ends = [mt.start() for mt in cut.finditer(lowered)]
-    parts: list[list[str]] = [[]]
-    k = 0
-    for mt in _ASCII_TOKEN_WITH_DELETED.finditer(lowered):
-        while k < len(ends) and ends[k] < mt.start():  # a cut before this word starts a new piece
-            k += 1
-            parts.append([])
-        word = mt.group()
-        for ch in _ASCII_DELETED:
-            if ch in word:
-                word = word.replace(ch, "")
-        if word:
-            parts[-1].append(_fix_word(word))
-    return [tuple(_join_single_letters(p)) for p in parts if p]
+    """ASCII text split where ``cut`` matches, each piece normalised as analyse() would."""
+    return [tuple(words) for piece in cut.split(text.lower()) if (words := _ascii_words(piece))]
 
 
 def normalize(text: str) -> str:

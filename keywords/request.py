@@ -205,9 +205,9 @@ def supports(m: Matcher, words: tuple[str, ...]) -> bool:
     """A clause that leaves a bare keyword beside it an opt-out: request words only, a complaint
     ("this is spam", "who is this"), a negation ("I never signed up") or an SMS object."""
     v = m.vocab
-    if all(w in v.request or w in v.objects_alone for w in words) or not m.single_guards.isdisjoint(words):
+    if not m.single_guards.isdisjoint(words) or has_run(v.complaints, v.complaint_anchors, words):
         return True
-    return has_run(v.complaints, v.complaint_anchors, words) or has_run(v.objects, v.object_anchors, words)
+    return has_run(v.objects, v.object_anchors, words) or all(w in v.request or w in v.objects_alone for w in words)
 
 
 def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:

@@ -145,33 +145,7 @@ class Matcher(FuzzyTier):
         self.pieces = self.courtesy_pieces | _substrings(self.exact)
         self.prefixes = frozenset(key[:j] for key in (*self.exact, *self.courtesy) for j in range(1, len(key) + 1))
         self.max_segment_words = max(self.max_keyword_words, self.max_courtesy_words)
-        self.guard_words = frozenset(w for g in self.guards for w in g)
-        self.vocab = Vocabulary(rf)
-        # A conjunction that is a request word elsewhere ("mais": pt "more", fr "but") splits nothing.
-        conjunctions = [analyse(t).words for lang in rf.languages.values() for t, _ in lang.conjunctions]
-        self.conjunctions: Runs = _runs([w for w in conjunctions if len(w) > 1 or w[0] not in self.vocab.request])
-        self.stems = StemIndex(rf, self.protected)
-        # A clause decides only with one of these words (or an inflected keyword) in it: for each
-        # keyword of a clause intent, phrase, opt-out verb and listed form, its rarest word.
-        anchored = [h.words for h in self.exact.values() if h.intent in CLAUSE_INTENTS or h.intent == "help"]
-        anchored += [h.words for hits in self.phrases.values() for h in hits]
-        anchored += [*self.vocab.with_object, *self.stems.listed_words]
-        self.triggers = frozenset(self._anchor(words) for words in anchored if words)
-        self.guard_ends = frozenset(g[-1] for g in self.guards)
-        self.help_anchors = frozenset(self._anchor(h.words) for h in self.exact.values() if h.intent == "help")
-        self.single_guards = frozenset(g[0] for g in self.guards if len(g) == 1)
-        self.phrase_anchors = frozenset(self._anchor(h.words) for hits in self.phrases.values() for h in hits)
-        # (opt-out rule, last word) -> the opt_out_all keyword they spell apart ("unsubscribe from all")
-        self.widen: dict[tuple[str, str], Hit] = {}
-        for h in self.exact.values():
-            base = self.exact.get(compact(h.words[:-1]))
-            if h.intent == "opt_out_all" and len(h.words) > 1 and base is not None and base.intent == "opt_out":
-                self.widen.setdefault((base.rule, h.words[-1]), h)
-        # Request words that may also start a keyword or an opt-out verb ("全" of 全部退订).
-        firsts = {h.words[0] for h in self.exact.values() if len(h.words) > 1}
-        firsts.update(w[0] for w in self.vocab.with_object)
-        self.starts = frozenset(w for w in self.vocab.request if w in firsts or w in self.stems.listed_first
-                                or self.stems.lookup(w) is not None)
+        self._build_clause_tables(rf)
         self._build_fuzzy()
 
     # -- tiers ----------------------------------------------------------------------------
@@ -205,6 +179,39 @@ class Matcher(FuzzyTier):
                     hit = Hit("ask", hit.rule, hit.languages, hit.words)
                 return Match(hit, "fuzzy", fuzzy[1], fuzzy[2], n.text)
         return Match(None, None, 0.0, frozenset(), n.text)
+
+    def _build_clause_tables(self, rf: RuleFile) -> None:
+        """The request tier's and the clauses' tables, and the anchor words that rule them out cheaply."""
+        self.guard_words = frozenset(w for g in self.guards for w in g)
+        self.vocab = Vocabulary(rf)
+        # A conjunction that is a request word elsewhere ("mais": pt "more", fr "but") splits nothing.
+        conjunctions = [analyse(t).words for lang in rf.languages.values() for t, _ in lang.conjunctions]
+        self.conjunctions: Runs = _runs([w for w in conjunctions if len(w) > 1 or w[0] not in self.vocab.request])
+        self.stems = StemIndex(rf, self.protected)
+        # A clause decides only with one of these words (or an inflected keyword) in it: for each
+        # keyword of a clause intent, phrase, opt-out verb and listed form, its rarest word.
+        anchored = [h.words for h in self.exact.values() if h.intent in CLAUSE_INTENTS or h.intent == "help"]
+        anchored += [h.words for hits in self.phrases.values() for h in hits]
+        anchored += [*self.vocab.with_object, *self.stems.listed_words]
+        self.triggers = frozenset(self._anchor(words) for words in anchored if words)
+        self.guard_ends = frozenset(g[-1] for g in self.guards)
+        self.help_anchors = frozenset(self._anchor(h.words) for h in self.exact.values() if h.intent == "help")
+        self.single_guards = frozenset(g[0] for g in self.guards if len(g) == 1)
+        self.phrase_anchors = frozenset(self._anchor(h.words) for hits in self.phrases.values() for h in hits)
+        self._build_widen()
+        # Request words that may also start a keyword or an opt-out verb ("全" of 全部退订).
+        firsts = {h.words[0] for h in self.exact.values() if len(h.words) > 1}
+        firsts.update(w[0] for w in self.vocab.with_object)
+        self.starts = frozenset(w for w in self.vocab.request if w in firsts or w in self.stems.listed_first
+                                or self.stems.lookup(w) is not None)
+
+    def _build_widen(self) -> None:
+        """(opt-out rule, last word) -> the opt_out_all keyword they spell apart ("unsubscribe from all")."""
+        self.widen: dict[tuple[str, str], Hit] = {}
+        for h in self.exact.values():
+            base = self.exact.get(compact(h.words[:-1]))
+            if h.intent == "opt_out_all" and len(h.words) > 1 and base is not None and base.intent == "opt_out":
+                self.widen.setdefault((base.rule, h.words[-1]), h)
 
     def _anchor(self, words: tuple[str, ...]) -> str:
         """The word of an entry least likely in an ordinary message: not a request word, longest."""

@@ -20,8 +20,9 @@ Request words are listed per language (``request:`` in keywords.yaml) and count 
       only request words between
       ("I don't want to miss these texts": none)
 
-Laughter or banter in another clause (``banter:`` "lol", "you're making me blush") takes back a
-bare keyword clause ("Stop it, you're making me blush"), not one that names an SMS object.
+Laughter or banter in another clause (``banter:`` "lol", "you're making me blush") or another topic
+(``topics:`` an order, a booking, a payment) takes back a bare keyword clause ("Stop it, you're
+making me blush", "please cancel it, I found it cheaper elsewhere"), not one that names an SMS object.
 
 A clause that takes an opt-out back (a keep word: "keep the texts", or a guard right before an
 opt-out keyword form: "don't unsubscribe me") cancels every other clause's opt-out.
@@ -93,9 +94,8 @@ class Vocabulary:
         self.objects = _runs(objects)
         self.objects_alone = frozenset(words[0] for words in objects if len(words) == 1)
         self.keep = _runs(keep)
-        self.banter = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.banter])
-        self.complaints = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.complaints])
-        self.complaint_anchors = anchors(self.complaints, self.request)
+        # Banter (laughter) and other topics (an order, a booking) take back a bare keyword clause.
+        self.banter = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in (*lang.banter, *lang.topics)])
         self.keep_anchors = anchors(self.keep, self.request)
         self.banter_anchors = anchors(self.banter, self.request)
         self.object_anchors = anchors(self.objects, self.request)
@@ -199,15 +199,6 @@ def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit,
         return end, m.vocab.with_object[words[i:end]], None
     k = keyword_at(m, words, i)
     return k if k is not None and k[1].intent in OPT_OUT_SECTIONS else None
-
-
-def supports(m: Matcher, words: tuple[str, ...]) -> bool:
-    """A clause that leaves a bare keyword beside it an opt-out: request words only, a complaint
-    ("this is spam", "who is this"), a negation ("I never signed up") or an SMS object."""
-    v = m.vocab
-    if not m.single_guards.isdisjoint(words) or has_run(v.complaints, v.complaint_anchors, words):
-        return True
-    return has_run(v.objects, v.object_anchors, words) or all(w in v.request or w in v.objects_alone for w in words)
 
 
 def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:

@@ -76,10 +76,10 @@ def _fold_char(ch: str) -> str:
     if _is_deleted(ch, cat):
         return ""
     if cat[0] == "L" and ord(ch) < 0x0530:  # Latin, IPA, Greek, Cyrillic blocks
-        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        base = "".join(EXTRA_FOLDS.get(c, c) for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
         return base or ch
     if cat[0] == "L" and 0x1E00 <= ord(ch) <= 0x1FFF:  # Latin/Greek extended (Vietnamese etc.)
-        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        base = "".join(EXTRA_FOLDS.get(c, c) for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
         return base or ch
     return ch
 

@@ -46,7 +46,7 @@ REQUEST = [
     ("メッセージを停止してください", "opt_out", "request"),
     ("pls stop the txts", "opt_out", "request"),
     ("no more of the shoe sale texts", "opt_out", "request"),
-    ("I don't want these texts anymore", "opt_out", "request"),
+    ("I don't want any of these texts", "opt_out", "request"),
     ("I would like to be removed from your list", "opt_out", "request"),
 ]
 
@@ -153,7 +153,7 @@ def test_a_question_about_something_else_is_not_an_opt_out(rules: Rules, text: s
 OBJECT_NEEDED = [
     ("no more of the shoe sale texts", "opt_out"),
     ("stop sending me promotions", "opt_out"),
-    ("I don't want these texts anymore", "opt_out"),
+    ("I don't want any of your texts", "opt_out"),
     ("no more excuses", "none"),
     ("I don't want to miss these texts", "none"),
     ("stop by and text me the address", "none"),

@@ -69,15 +69,19 @@ def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
 
 def phrase(m: Matcher, words: tuple[str, ...]) -> Found | None:
     """The best listed phrase in the clause that no guard cancels (for a re-subscription: no guard
-    anywhere in the clause, since texting someone who did not ask is the costly mistake)."""
+    anywhere in the clause, since texting someone who did not ask is the costly mistake); courtesy
+    words inside the phrase are skipped."""
     if m.phrase_anchors.isdisjoint(words):
         return None
+    table = m.phrase_runs
+    if not m.courtesy.keys().isdisjoint(words):  # "hören Sie bitte auf" is the phrase "hören Sie auf"
+        words = tuple(w for w in words if w not in m.courtesy) or words
+        table = m.phrases_without_courtesy
     best: Hit | None = None
     negated = not m.single_guards.isdisjoint(words)
     for i, word in enumerate(words):
-        for hit in m.phrases.get(word, ()):
-            size = len(hit.words)
-            if words[i : i + size] == hit.words and not m.guarded(words, i) and better(hit, best) and not (
+        for run, hit in table.get(word, ()):
+            if words[i : i + len(run)] == run and not m.guarded(words, i) and better(hit, best) and not (
                     negated and hit.intent in ("opt_in", "ask")):
                 best = hit
     return Found(best, "phrase", None, best.languages) if best is not None else None

@@ -180,15 +180,25 @@ def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str 
         if obj:
             # What follows the object stays a request ("... texts please"), not another topic
             # ("stop my subscription box from shipping").
-            rest = words[obj:]
-            if all(w in v.request or run_at(v.objects, words, k) for k, w in enumerate(rest, obj)):
-                return Found(hit, "request", matched, hit.languages)
-            return None
+            return Found(hit, "request", matched, hit.languages) if _only_requests(m, words, obj) else None
         if (words[j] in m.guard_ends and m.guarded(words, j + 1)) or _opt_out_verb(m, words, j) is not None:
             return None  # "no quiero cancelar mis mensajes": a negated opt-out is none
         if strict and words[j] not in v.request:
             return None  # "I don't want to miss these texts": a refusal takes request words only
     return None
+
+
+def _only_requests(m: Matcher, words: tuple[str, ...], k: int) -> bool:
+    """Words from ``k`` on are request words and SMS objects only."""
+    while k < len(words):
+        end = run_at(m.vocab.objects, words, k)
+        if end:
+            k = end
+        elif words[k] in m.vocab.request:
+            k += 1
+        else:
+            return False
+    return True
 
 
 def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:

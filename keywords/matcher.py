@@ -227,10 +227,7 @@ class Matcher(FuzzyTier):
 
     def may_decide(self, words: tuple[str, ...]) -> bool:
         """Cheap test before clauses: some word starts a keyword, phrase or opt-out verb, or inflects one."""
-        if not self.triggers.isdisjoint(words):
-            return True
-        lookup = self.stems.lookup
-        return any(lookup(w) is not None for w in words)
+        return not self.triggers.isdisjoint(words) or self.stems.any_form(words)
 
     def help_clause(self, words: tuple[str, ...]) -> Found | None:
         """A clause that is a help keyword, alone or with courtesy words ("what is this? help")."""

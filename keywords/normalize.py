@@ -252,7 +252,7 @@ def _ascii_words(folded: str) -> list[str]:
     words = _ASCII_TOKEN.findall(folded)
     if _ASCII_FIXABLE.search(folded):
         words = [_fix_word(w) for w in words]
-    if any(len(w) == 1 for w in words):
+    if words and min(map(len, words)) == 1:
         words = _join_single_letters(words)
     return words
 

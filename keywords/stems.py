@@ -56,6 +56,7 @@ class StemIndex:
         self.listed: dict[str, Form] = {}
         self.protected = protected
         self._cache: dict[str, Form | None] = {}
+        self.misses: set[str] = set()
         self.scripts: dict[str, tuple[str, ...]] = {}
         for lang in rf.languages.values():
             algorithm = SNOWBALL.get(lang.code)
@@ -91,7 +92,13 @@ class StemIndex:
         result = self._lookup(word)
         if len(self._cache) < _MAX_CACHE:
             self._cache[word] = result
+            if result is None:
+                self.misses.add(word)
         return result
+
+    def any_form(self, words: tuple[str, ...]) -> bool:
+        """Some word inflects a keyword (words known not to are skipped in one set operation)."""
+        return any(self.lookup(w) is not None for w in set(words).difference(self.misses))
 
     def _lookup(self, word: str) -> Form | None:
         listed = self.listed.get(word)

@@ -31,13 +31,15 @@ import re
 from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
-from keywords.normalize import Normalized, analyse, ascii_clauses
+from keywords.normalize import Normalized, ascii_clauses, unicode_clauses
 from keywords.request import has_run, only_request, run_at, takes_back, with_object
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher
 
-_SPLIT = re.compile(r"[!?;…\n\r。！？；，、]+|[.,:](?![^\W_])")
+# A dot, comma or colon before a letter or digit splits nothing ("s.t.o.p", "1,000"), except
+# before Han or kana, which need no space after punctuation ("退订,谢谢" once "，" is folded).
+_SPLIT = re.compile(r"[!?;…\n\r。！？；，、]+|[.,:](?![^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _TRAILING = " \t\r\n.,!?;:…。！？；，、"
 _TIER_ORDER = {"phrase": 0, "request": 1}
 SINGLE_CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
@@ -50,7 +52,7 @@ def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
     elif text.isascii():
         parts = ascii_clauses(text, _SPLIT)
     else:
-        parts = [w for piece in _SPLIT.split(text) if (w := analyse(piece).words)]
+        parts = unicode_clauses(text, _SPLIT)
     if m.conjunctions.keys().isdisjoint(n.words):
         return parts
     out: list[tuple[str, ...]] = []

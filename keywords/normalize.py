@@ -227,12 +227,27 @@ def analyse(text: str) -> Normalized:
     return _analyse_ascii(text) if text.isascii() else _analyse_unicode(text)
 
 
-def _analyse_unicode(text: str) -> Normalized:
+def _fold_unicode(text: str) -> str:
     try:
         folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
     except UnicodeError:  # pragma: no cover - lone surrogates are dropped by the table
         folded = text.encode("utf-8", "ignore").decode("utf-8").casefold()
-    folded = unicodedata.normalize("NFKC", folded)
+    return unicodedata.normalize("NFKC", folded)
+
+
+def unicode_clauses(text: str, cut: re.Pattern[str]) -> list[tuple[str, ...]]:
+    """Any text folded once, then split where ``cut`` matches the folded text, each piece into words
+    as analyse() makes them (a full-width "！" or "，" folds to the ASCII mark first)."""
+    out = []
+    for piece in cut.split(_fold_unicode(text)):
+        words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(piece)])
+        if words:
+            out.append(tuple(words))
+    return out
+
+
+def _analyse_unicode(text: str) -> Normalized:
+    folded = _fold_unicode(text)
     question = not _QUESTION.isdisjoint(folded)
     words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(folded)])
     return Normalized(tuple(words), _render(words) if _CJK_CHAR.search(folded) else " ".join(words), question)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from keywords import Rules
 from keywords.clauses import _SPLIT
 from keywords.evaluate import label
-from keywords.normalize import analyse, ascii_clauses
+from keywords.normalize import analyse, ascii_clauses, unicode_clauses
 
 
 def _decide(rules: Rules, text: str) -> tuple[str, str | None]:
@@ -274,3 +274,13 @@ def test_ask_reply_names_start_and_changes_nothing(rules: Rules) -> None:
 def test_ascii_clauses_are_the_pieces_analysed_one_by_one(text: str) -> None:
     """The one-pass ASCII split is only a shortcut: the same words as analysing each piece."""
     assert ascii_clauses(text, _SPLIT) == [w for piece in _SPLIT.split(text) if (w := analyse(piece).words)]
+
+
+def test_unicode_clauses_are_the_pieces_analysed_one_by_one() -> None:
+    """Folding once before splitting gives the clauses of every non-ASCII development message."""
+    from tests.keywords.test_kw_corpus import ROWS
+
+    for row in ROWS:
+        if not row.message.isascii():
+            want = [w for piece in _SPLIT.split(row.message) if (w := analyse(piece).words)]
+            assert unicode_clauses(row.message, _SPLIT) == want, row.message

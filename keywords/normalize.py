@@ -171,10 +171,15 @@ def _fix_word(word: str) -> str:
     return fixed
 
 
+def _is_single_letter(w: str) -> bool:
+    # Every CJK range starts at U+3040 or later: below it, no regex is needed.
+    return len(w) == 1 and w.isalpha() and (w < "\u3040" or not _CJK_CHAR.match(w))
+
+
 def _join_single_letters(words: list[str]) -> list[str]:
     run_length = 0
     for w in words:  # most messages have no run of three single letters: nothing to join
-        run_length = run_length + 1 if len(w) == 1 else 0
+        run_length = run_length + 1 if _is_single_letter(w) else 0
         if run_length == 3:
             break
     else:
@@ -190,7 +195,7 @@ def _join_single_letters(words: list[str]) -> list[str]:
         run.clear()
 
     for w in words:
-        if len(w) == 1 and w.isalpha() and not _CJK_CHAR.match(w):
+        if _is_single_letter(w):
             run.append(w)
         else:
             flush()

@@ -82,9 +82,11 @@ def phrase(m: Matcher, words: tuple[str, ...]) -> Found | None:
     best: Hit | None = None
     negated = not m.single_guards.isdisjoint(words)
     for i, word in enumerate(words):
-        for run, hit in table.get(word, ()):
-            if words[i : i + len(run)] == run and not m.guarded(words, i) and better(hit, best) and not (
-                    negated and hit.intent in ("opt_in", "ask")):
+        # Each phrase is looked up by its anchor (its rarest word) at the anchor's offset.
+        for run, hit, offset in table.get(word, ()):
+            start = i - offset
+            if start >= 0 and words[start : start + len(run)] == run and not m.guarded(words, start) and better(
+                    hit, best) and not (negated and hit.intent in ("opt_in", "ask")):
                 best = hit
     return Found(best, "phrase", None, best.languages) if best is not None else None
 

@@ -197,15 +197,17 @@ class Matcher(FuzzyTier):
         self.guard_ends = frozenset(g[-1] for g in self.guards)
         self.help_anchors = frozenset(self._anchor(h.words) for h in self.exact.values() if h.intent == "help")
         self.single_guards = frozenset(g[0] for g in self.guards if len(g) == 1)
-        self.phrase_anchors = frozenset(self._anchor(h.words) for hits in self.phrases.values() for h in hits)
-        # Phrases as matched: as written, and with courtesy words left out on both sides.
-        self.phrase_runs: dict[str, list[tuple[tuple[str, ...], Hit]]] = {
-            first: [(h.words, h) for h in hits] for first, hits in self.phrases.items()}
-        self.phrases_without_courtesy: dict[str, list[tuple[tuple[str, ...], Hit]]] = {}
+        # Phrases as matched, by anchor word: as written, and with courtesy words left out on both sides.
+        self.phrase_runs: dict[str, list[tuple[tuple[str, ...], Hit, int]]] = {}
+        self.phrases_without_courtesy: dict[str, list[tuple[tuple[str, ...], Hit, int]]] = {}
         for hits in self.phrases.values():
             for h in hits:
-                run = tuple(w for w in h.words if w not in self.courtesy) or h.words
-                self.phrases_without_courtesy.setdefault(run[0], []).append((run, h))
+                for table, run in ((self.phrase_runs, h.words),
+                                   (self.phrases_without_courtesy,
+                                    tuple(w for w in h.words if w not in self.courtesy) or h.words)):
+                    anchor = self._anchor(run)
+                    table.setdefault(anchor, []).append((run, h, run.index(anchor)))
+        self.phrase_anchors = frozenset((*self.phrase_runs, *self.phrases_without_courtesy))
         self._build_widen()
         # Request words that may also start a keyword or an opt-out verb ("全" of 全部退订).
         firsts = {h.words[0] for h in self.exact.values() if len(h.words) > 1}

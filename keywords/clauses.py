@@ -52,7 +52,7 @@ def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
     elif text.isascii():
         parts = ascii_clauses(text, _SPLIT)
     else:
-        parts = unicode_clauses(text, _SPLIT)
+        parts = unicode_clauses(text, _SPLIT, n.folded)
     if m.conjunctions.keys().isdisjoint(n.words):
         return parts
     out: list[tuple[str, ...]] = []

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keywords.confusables import (
     APOSTROPHES,
@@ -211,6 +211,8 @@ class Normalized:
     words: tuple[str, ...]
     text: str
     question: bool
+    folded: str = field(default="", compare=False)
+    """The folded text (non-ASCII only), kept so clauses are split without folding again."""
 
 
 def _render(words: list[str] | tuple[str, ...]) -> str:
@@ -240,11 +242,12 @@ def _fold_unicode(text: str) -> str:
     return unicodedata.normalize("NFKC", folded)
 
 
-def unicode_clauses(text: str, cut: re.Pattern[str]) -> list[tuple[str, ...]]:
-    """Any text folded once, then split where ``cut`` matches the folded text, each piece into words
-    as analyse() makes them (a full-width "！" or "，" folds to the ASCII mark first)."""
+def unicode_clauses(text: str, cut: re.Pattern[str], folded: str = "") -> list[tuple[str, ...]]:
+    """Any text folded once (or ``folded``, analyse()'s fold of it), then split where ``cut`` matches
+    the folded text, each piece into words as analyse() makes them (a full-width "！" or "，" folds
+    to the ASCII mark first)."""
     out = []
-    for piece in cut.split(_fold_unicode(text)):
+    for piece in cut.split(folded or _fold_unicode(text)):
         words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(piece)])
         if words:
             out.append(tuple(words))
@@ -255,7 +258,8 @@ def _analyse_unicode(text: str) -> Normalized:
     folded = _fold_unicode(text)
     question = not _QUESTION.isdisjoint(folded)
     words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(folded)])
-    return Normalized(tuple(words), _render(words) if _CJK_CHAR.search(folded) else " ".join(words), question)
+    text_ = _render(words) if _CJK_CHAR.search(folded) else " ".join(words)
+    return Normalized(tuple(words), text_, question, folded)
 
 
 def _analyse_ascii(text: str) -> Normalized:

@@ -205,7 +205,8 @@ class Matcher(FuzzyTier):
                 for table, run in ((self.phrase_runs, h.words),
                                    (self.phrases_without_courtesy,
                                     tuple(w for w in h.words if w not in self.courtesy) or h.words)):
-                    anchor = self._anchor(run)
+                    # Not a keyword either: "bus stop" should not try every "stop ..." phrase.
+                    anchor = max(run, key=lambda w: (w not in self.vocab.request and w not in self.exact, len(w)))
                     table.setdefault(anchor, []).append((run, h, run.index(anchor)))
         self.phrase_anchors = frozenset((*self.phrase_runs, *self.phrases_without_courtesy))
         self._build_widen()

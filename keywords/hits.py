@@ -19,7 +19,7 @@ class Hit:
     words: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # internal and short-lived: a frozen dataclass costs a microsecond per message
 class Match:
     """The outcome of one classification before it becomes a public Decision."""
 
@@ -32,7 +32,7 @@ class Match:
     """The stem or listed inflection that matched (request tier), else None."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Found:
     """A clause's decision: the hit, its tier, the stem or form matched, and the languages."""
 

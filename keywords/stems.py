@@ -30,6 +30,7 @@ SNOWBALL = {"en": "english", "ru": "russian", "es": "spanish", "fr": "french", "
             "ar": "arabic"}
 SCRIPT = {"ru": "cyrillic", "ar": "arabic"}
 """A word is stemmed only by the stemmers of its script (one Cyrillic, one Arabic, nine Latin)."""
+PREFIX_STRIPPING = frozenset({"nl", "ar"})
 STEMMED_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
 MIN_STEM = 4
 _MAX_CACHE = 65536
@@ -80,6 +81,11 @@ class StemIndex:
                 key = "".join(analyse(form).words)
                 if entry is not None and key:
                     self.listed.setdefault(key, _form(entry.intent, entry.text, lang.code, key))
+        # First letters of every keyword stem, for the stemmers that only strip suffixes (Dutch
+        # drops a "ge-" prefix and Arabic an article, so every word goes through those two).
+        self.starts: dict[str, frozenset[str]] = {
+            code: frozenset(stem[:MIN_STEM] for stem in table) for code, table in self.stems.items()
+            if code not in PREFIX_STRIPPING}
         self.listed_words = [analyse(form).words for _, form, _ in rf_inflections(rf)]
         self.listed_first = frozenset(words[0] for words in self.listed_words if words)
         self.listed_prefixes = frozenset(key[:j] for key in self.listed for j in range(1, len(key) + 1))
@@ -107,6 +113,9 @@ class StemIndex:
         if len(word) < MIN_STEM or word in self.protected or not word.isalpha():
             return None
         for code in self.scripts.get(_script(word[0]), ()):
+            starts = self.starts.get(code)
+            if starts is not None and word[:MIN_STEM] not in starts:
+                continue  # a suffix-stripping stemmer keeps the start: no keyword stem begins like this
             form = self.stems[code].get(self.stemmers[code].stemWord(word))
             if form is not None:
                 return form

@@ -101,7 +101,7 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
         return None
     parts = clauses(m, text, n)
     intents = SINGLE_CLAUSE_INTENTS if len(parts) == 1 else OPT_OUT_SECTIONS
-    sms_anywhere = not m.sms_words.isdisjoint(n.words)
+    sms_anywhere = m.mentions(m.sms_words, m.sms_cjk, n.words)
     best: Found | None = None
     taken_back = banter = False
     for words in parts:
@@ -124,7 +124,8 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], sms_any
             several: bool) -> Found | None:
     if several and (help := m.help_clause(words)) is not None:  # "what is this? help"
         return help
-    if (several and not m.may_decide(words)) or (not sms_anywhere and not m.other_channels.isdisjoint(words)):
+    if (several and not m.may_decide(words)) or (
+            not sms_anywhere and m.mentions(m.other_channels, m.other_channels_cjk, words)):
         return None
     found = phrase(m, words)
     if found is not None and found.hit.intent in OPT_OUT_SECTIONS:

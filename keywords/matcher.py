@@ -94,6 +94,10 @@ def _substrings(keys: Iterable[str]) -> frozenset[str]:
     return frozenset(key[i:j] for key in keys for i in range(len(key)) for j in range(i + 1, len(key) + 1))
 
 
+def _is_cjk_run(key: str) -> bool:
+    return len(analyse(key).words) > 1
+
+
 def _period(word: str) -> str | None:
     """The repeated unit of a word made of one piece repeated ("stopstop" -> "stop"), else None."""
     p = (word + word).find(word, 1)
@@ -195,6 +199,10 @@ class Matcher(FuzzyTier):
         anchored += [*self.vocab.with_object, *self.stems.listed_words]
         self.triggers = frozenset(self._anchor(words) for words in anchored if words)
         self.guard_ends = frozenset(g[-1] for g in self.guards)
+        # CJK entries are one word per character: looked up as a run of the clause's characters.
+        self.sms_cjk = tuple(k for k in self.sms_words if _is_cjk_run(k))
+        self.other_channels_cjk = tuple(k for k in self.other_channels if _is_cjk_run(k))
+        self.cjk_firsts = frozenset(k[0] for k in (*self.sms_cjk, *self.other_channels_cjk))
         self.help_anchors = frozenset(self._anchor(h.words) for h in self.exact.values() if h.intent == "help")
         self.single_guards = frozenset(g[0] for g in self.guards if len(g) == 1)
         # Phrases as matched, by anchor word: as written, and with courtesy words left out on both sides.
@@ -227,6 +235,12 @@ class Matcher(FuzzyTier):
     def _anchor(self, words: tuple[str, ...]) -> str:
         """The word of an entry least likely in an ordinary message: not a request word, longest."""
         return max(words, key=lambda w: (w not in self.vocab.request, len(w)))
+
+    def mentions(self, single: set[str], cjk: tuple[str, ...], words: tuple[str, ...]) -> bool:
+        """A word of ``single`` is in ``words``, or a CJK entry (one word per character) is in their run."""
+        if not single.isdisjoint(words):
+            return True
+        return not self.cjk_firsts.isdisjoint(words) and any(k in "".join(words) for k in cjk)
 
     def may_decide(self, words: tuple[str, ...]) -> bool:
         """Cheap test before clauses: some word starts a keyword, phrase or opt-out verb, or inflects one."""

@@ -97,6 +97,7 @@ CLAUSES = [
     ("don't unsubscribe me, I love these", "none"),
     ("I'll leave the email list but keep the texts", "none"),
     ("I'm unsubscribing from emails but keep texting", "none"),
+    ("メールを送らないで", "none"),
     ("Stop! You're too funny lol", "none"),
     ("Stop it, you're making me blush", "none"),
     ("Stop! That's amazing news", "none"),

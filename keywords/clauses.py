@@ -131,4 +131,6 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], sms_any
     if found is not None and found.hit.intent in OPT_OUT_SECTIONS:
         return found
     other = only_request(m, words, intents) or with_object(m, words)  # "start getting texts again": opt_in > ask
+    if other is None and not m.courtesy.keys().isdisjoint(words):  # "hör bitte auf mit den SMS"
+        other = with_object(m, tuple(w for w in words if w not in m.courtesy))
     return other if other is not None and (found is None or _rank(other) < _rank(found)) else found

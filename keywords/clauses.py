@@ -12,10 +12,12 @@ mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the 
     another clause takes it back (keep word, guarded   none ("don't unsubscribe me, I love these";
       opt-out keyword)                                 "I'll leave the email list but keep the texts")
     the opt-out is a bare keyword (no SMS object, no   none ("Stop it, you're making me blush",
-      phrase) and a clause is banter (laughter,        "Stop! That's amazing news", "please cancel
-      teasing, delight) or names another topic (an     it, I found it cheaper elsewhere"); any
-      order, a booking: topics)                        other reason beside it leaves it an opt-out
-                                                       ("Unsubscribe. I moved away")
+      phrase) and a clause is banter (laughter,        "please cancel it, I found it cheaper
+      teasing, delight), names another topic (an       elsewhere", "Stop, I'm on my way"); an
+      order, a booking: topics), or is none of:        opt-out beside request words, a reason
+      request words, a reason (reasons: "I moved",     ("Unsubscribe. I moved away", "Stop. This
+      "spam", "who is this"), a negation, an SMS       is spam"), a negation ("I never signed
+      object                                           up. Stop.") or an SMS object
     a clause names another channel (email) and no      that clause counts for nothing
       SMS word is anywhere in the message
     an inflected keyword alone in a question           none ("Cancelled?", "Отменено?")
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, ascii_clauses, unicode_clauses
-from keywords.request import has_run, only_request, run_at, takes_back, with_object
+from keywords.request import has_run, only_request, run_at, supports, takes_back, with_object
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher
@@ -104,6 +106,7 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     sms_anywhere = m.mentions(m.sms_words, m.sms_cjk, n.words)
     best: Found | None = None
     taken_back = banter = False
+    unsupported = 0  # clauses that neither decide nor support a bare keyword ("Stop, I'm on my way")
     for words in parts:
         banter = banter or has_run(m.vocab.banter, m.vocab.banter_anchors, words)
         if takes_back(m, words):
@@ -112,10 +115,12 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
         found = _clause(m, words, intents, sms_anywhere, len(parts) > 1)
         if found is not None and found.matched is not None and len(words) == 1 and n.question:
             found = None  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
-        if found is not None and (best is None or _rank(found) < _rank(best)):
+        if found is None:
+            unsupported += len(parts) > 1 and not supports(m, words)
+        elif best is None or _rank(found) < _rank(best):
             best = found
     if best is not None and best.hit.intent in OPT_OUT_SECTIONS and (
-            taken_back or (best.bare and banter)):
+            taken_back or (best.bare and (banter or unsupported))):
         return None
     return best
 

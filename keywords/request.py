@@ -96,6 +96,8 @@ class Vocabulary:
         self.keep = _runs(keep)
         # Banter (laughter) and other topics (an order, a booking) take back a bare keyword clause.
         self.banter = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in (*lang.banter, *lang.topics)])
+        self.reasons = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.reasons])
+        self.reason_anchors = anchors(self.reasons, self.request)
         self.keep_anchors = anchors(self.keep, self.request)
         self.banter_anchors = anchors(self.banter, self.request)
         self.object_anchors = anchors(self.objects, self.request)
@@ -209,6 +211,16 @@ def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit,
         return end, m.vocab.with_object[words[i:end]], None
     k = keyword_at(m, words, i)
     return k if k is not None and k[1].intent in OPT_OUT_SECTIONS else None
+
+
+def supports(m: Matcher, words: tuple[str, ...]) -> bool:
+    """A clause that leaves a bare keyword beside it an opt-out: request words only, a reason people
+    give for opting out (``reasons``: "this is spam", "I moved", "who is this"), a negation ("I never
+    signed up") or an SMS object."""
+    v = m.vocab
+    if not m.single_guards.isdisjoint(words) or has_run(v.reasons, v.reason_anchors, words):
+        return True
+    return has_run(v.objects, v.object_anchors, words) or all(w in v.request or w in v.objects_alone for w in words)
 
 
 def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:

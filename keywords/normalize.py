@@ -179,7 +179,7 @@ def _is_single_letter(w: str) -> bool:
 def _join_single_letters(words: list[str]) -> list[str]:
     run_length = 0
     for w in words:  # most messages have no run of three single letters: nothing to join
-        run_length = run_length + 1 if _is_single_letter(w) else 0
+        run_length = run_length + 1 if len(w) == 1 and _is_single_letter(w) else 0
         if run_length == 3:
             break
     else:

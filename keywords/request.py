@@ -58,7 +58,13 @@ def anchors(runs: Runs, common: dict[str, frozenset[str]] | frozenset[str]) -> f
 
 def has_run(runs: Runs, anchored: frozenset[str], words: tuple[str, ...]) -> bool:
     """Some run of ``runs`` occurs in ``words`` (the anchor test rules most messages out first)."""
-    return not anchored.isdisjoint(words) and any(run_at(runs, words, i) for i in range(len(words)))
+    if anchored.isdisjoint(words):
+        return False
+    for i, word in enumerate(words):
+        group = runs.get(word)
+        if group is not None and any(words[i : i + len(run)] == run for run in group):
+            return True
+    return False
 
 
 def run_at(runs: Runs, words: tuple[str, ...], i: int) -> int:

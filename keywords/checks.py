@@ -9,8 +9,8 @@ from rapidfuzz.distance import OSA
 from keywords.lint import (FILLED_WHEN_SENT, PLACEHOLDERS, SAMPLE_VALUES, RenderedReply, fill, lint, placeholders,
                            render, with_article)
 from keywords.matcher import compact
-from keywords.model import (ACTIONS, CLARIFY_KINDS, FCC_KEYWORDS, INTENTS, REPLY_KINDS, SECTIONS, Entry, ReplyText,
-                            RuleFile, Sender)
+from keywords.model import (ACTIONS, CLARIFY_KINDS, FCC_KEYWORDS, INTENTS, REPLY_KINDS, SECTIONS, WORD_LISTS, Entry,
+                            Language, ReplyText, RuleFile, Sender)
 from keywords.normalize import analyse, squeeze
 from keywords.sms import measure
 
@@ -39,18 +39,44 @@ def vocabulary(rf: RuleFile) -> Fail:
                                 f"and {with_article(other.intent)} {kind} on line {other.line}"))
                 seen.setdefault(key, e)
     for lang in rf.languages.values():
-        for name in ("courtesy", "protected", "guards", "other_channels", "sms_words", "promotional"):
+        for name in WORD_LISTS:
             for text, line in getattr(lang, name):
-                key = compact(analyse(text).words)
+                words = analyse(text).words
+                key = compact(words)
                 if not key:
                     out.append((line, f"{name} word '{text}' is empty after normalisation"))
                 elif name in ("courtesy", "protected") and key in seen and " " not in key:
                     kw = seen[key]
                     out.append((line, f"{name} word '{text}' is also the {kw.intent} keyword on line {kw.line}"))
+                elif name == "request":
+                    out.extend(_request_is_keyword(text, line, words, seen))
+        out.extend(_inflections(lang))
     for word in FCC_KEYWORDS:
         fcc = seen.get(compact(analyse(word).words))
         if fcc is None or fcc.intent != "opt_out":
             out.append((1, f"the FCC opt-out word '{word}' must be an opt_out keyword (it always revokes consent)"))
+    return out
+
+
+def _request_is_keyword(text: str, line: int, words: tuple[str, ...], seen: dict[str, Entry]) -> Fail:
+    """Every word of a request entry counts on its own, so none may be a keyword ("stop" is no request word)."""
+    for word in (compact(words), *words):
+        kw = seen.get(word)
+        if kw is not None and kw.intent not in ("join", "confirm"):
+            return [(line, f"request word '{text}' contains '{word}', the {kw.intent} keyword on line {kw.line}: "
+                     "a request word only surrounds a keyword")]
+    return []
+
+
+def _inflections(lang: Language) -> Fail:
+    """An inflection names a keyword of its language and is not itself another language's word list."""
+    written = {compact(analyse(e.text).words) for e in lang.keywords}
+    out: Fail = []
+    for keyword, form, line in lang.inflections:
+        if compact(analyse(keyword).words) not in written:
+            out.append((line, f"inflections: '{keyword}' is not a keyword of languages.{lang.code}"))
+        elif not analyse(form).words:
+            out.append((line, f"inflection '{form}' is empty after normalisation"))
     return out
 
 
@@ -89,7 +115,9 @@ def reply_templates(rf: RuleFile) -> Fail:
     if "en" not in rf.languages:
         out.append((1, "languages.en is required: it is the last fallback for every reply"))
     # Replies fall back to the sender's language, so every language answers every kind in use.
-    used = {e.intent for lang in rf.languages.values() for e in lang.keywords}
+    used = {e.intent for lang in rf.languages.values() for e in (*lang.keywords, *lang.phrases)}
+    if rf.settings.fuzzy.enabled and "opt_in" in rf.settings.fuzzy.intents:
+        used.add("ask")  # a typo of an opt_in keyword earns the ask reply
     needed = [*INTENTS, *(a for a in ACTIONS if a in used)]
     for lang in rf.languages.values():
         missing = [k for k in needed if k not in lang.replies]
@@ -152,12 +180,21 @@ def replies(rf: RuleFile, rendered: list[RenderedReply]) -> Fail:
 
 
 def examples(rf: RuleFile, rules: Rules) -> Fail:
-    """Each example must get its intent, like a unit test of the rules."""
+    """Each example must get its intent, like a unit test of the rules; a guard that cancels one is named."""
     out: Fail = []
+    guards = [(analyse(text).words, text, line) for lang in rf.languages.values() for text, line in lang.guards]
     for ex in rf.examples:
         d = rules.classify(ex.text)
         if d.kind != ex.intent:
             how = f" by {d.tier} rule '{d.rule}'" if d.rule else ""
             out.append((ex.line, f"example '{ex.text}' should be {ex.intent} but is {d.kind}{how} "
                         f"(normalised '{d.normalized}')"))
+            if ex.intent in ("opt_out", "opt_out_all") and d.intent != "opt_out":
+                words = analyse(ex.text).words
+                out.extend((line, f"guard '{text}' cancels the shipped opt-out example '{ex.text}' (line {ex.line})")
+                           for g, text, line in guards if g and _has_run(words, g))
     return out
+
+
+def _has_run(words: tuple[str, ...], run: tuple[str, ...]) -> bool:
+    return any(words[i : i + len(run)] == run for i in range(len(words) - len(run) + 1))

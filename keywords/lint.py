@@ -90,6 +90,7 @@ MUST_NAME: dict[str, tuple[tuple[str, str, str], ...]] = {
     "join": (("confirm", "how to confirm", "YES"), ("opt_out", "how to opt out", "STOP"),
              ("help", "how to get help", "HELP")),
     "confirm": (("opt_out", "how to opt out", "STOP"),),
+    "ask": (("opt_in", "how to re-subscribe", "START"),),
     "opt_out_clarify": (("opt_in", "how to re-subscribe", "START"),),
     "opt_out_narrowed": (("opt_out", "how to stop everything", "STOP"),),
 }

@@ -5,89 +5,88 @@ Tiers, tried in this order; the first that decides wins (mailroom style)::
     tier      message shape                               example                    needs_review
     --------  ------------------------------------------  -------------------------  ------------
     exact     the whole message is one keyword            "STOP", "S.T.O.P", "退订"  no
-    courtesy  only keywords and courtesy words            "stop please", "STOP STOP" no
-    phrase    a listed phrase anywhere, not guarded       "pls stop texting me"      yes
-    fuzzy     one word (plus courtesy) within the edit    "STPO", "UNSUSCRIBE"       yes
-              budget of a keyword, not a protected word
+    shape     a keyword repeated inside one word, or a    "STOPSTOP", "🛑", "🚫 pls"  no (emoji:
+              stop emoji alone or with request words                                 yes)
+    courtesy  only keywords and courtesy words (of any    "stop please", "STOP lang  no
+              language); a repeated keyword any number    po", "STOP STOP ... STOP"
+              of times
+    phrase    per clause: a listed phrase, not guarded    "pls stop texting me"      yes
+    request   per clause: a keyword in any inflection     "I'd like to opt out",     yes
+              with request words only, or an opt-out      "отпишитесь пожалуйста",
+              verb then an SMS object (request.py)        "stop the sale txts"
+    fuzzy     one word (plus courtesy) within the edit    "STPO", "UNSUSCRIBE",      yes
+              budget of a keyword, not a protected word   "Dtop", "HLEP"
     (none)    anything else: a keyword inside an ordinary sentence never counts
+
+Clauses (split at punctuation and conjunctions) and how they combine: keywords/clauses.py.
+
+Keyword + words the file does not know (the hard case; zero false opt-outs first)::
+
+    message                      result  why
+    ---------------------------  ------  --------------------------------------------------------
+    "STOP lang po", "stop pls"   opt_out every other word is a courtesy word of some language
+    "stop it now", "End it"      opt_out every other word is a request word (request tier)
+    "cancel netflix",            none    one unknown word may name what to cancel: an order, a
+      "bus stop", "STOP sign"            booking, a street; the consent path may offer "Reply
+                                         STOP to unsubscribe", the engine changes nothing
+    "stop the netflix texts"     opt_out an unknown word between an opt-out verb and an SMS object
+    "482913", auto-replies       none    no keyword, or a keyword inside an ordinary sentence
 
 Tie-breaks::
 
     situation                                      result
     ---------------------------------------------  ------------------------------------------
-    keywords of two intents in one message         opt_out_all > opt_out > opt_in > join >
-      ("STOP START", "help stop", "STOP YES")      confirm > help (stopping is the safe side of
-                                                   a mistake)
+    keywords of two intents in one message         opt_out_all > opt_out > opt_in > ask >
+      ("STOP START", "help stop", "STOP YES")      join > confirm > help (stopping is the safe
+                                                   side of a mistake)
     phrases of two intents in one message          same order
-    guard (negation) within guard_window words     that phrase is ignored ("don't stop texting")
-      before a phrase
-    a word of another channel (email, newsletter)  phrase tier ignored ("how do I unsubscribe
+    guard (negation) within guard_window words     that phrase is ignored ("don't stop texting",
+      before a phrase                              "no dejen de mandarme promos")
+    a word of another channel (email, newsletter)  that clause is ignored ("how do I unsubscribe
       and no SMS word (text, sms) in the message     from the email list?"), unless an SMS word
                                                    is also present
     a question mark                                no effect: a question that asks to stop
-                                                   texting ("can you stop texting me?") stops
+                                                   texting ("can you stop texting me?") stops; a
+                                                   question about anything else has a word that
+                                                   is neither a request word nor an SMS object
+                                                   ("how do I stop my dog barking?")
     fuzzy candidates at equal distance             higher rapidfuzz ratio, then opt_out before
                                                    opt_out_all (a typo never widens scope)
+    a typo of an opt_in keyword ("STRAT"), or a    opt_in with action ask: one reply asking for
+      loose re-subscribe word ("subscribe")        START, no consent change
     keyword listed in several languages            language = None (ambiguous); courtesy words
                                                    of one language break the tie ("STOP bitte")
 
 Fuzzy edit budget (settings.fuzzy): by keyword length, default 1-3 letters exact only ("END",
 "TD", "DUR"), 4-12 one edit, 13+ two. Keywords shorter than typo_model_below letters accept only
-keyboard slips (typos.py: swapped letters, a neighbouring key, a doubled or dropped letter); the
-first letter must always match unless swapped with the second. Doubled letters are forgiven
-("STOPP"). Protected words (per language, e.g. "quite") never match. Only intents in
-settings.fuzzy.intents (default opt_out, opt_out_all) are fuzzy-matched; HELP and START are not,
-and the double opt-in keywords (join: JOIN, confirm: YES) never are: they have no phrases either.
+keyboard slips (typos.py, fuzzy.py); the first letter must match unless swapped with the second
+or, for an opt-out keyword, a neighbouring key ("DTOP"). Doubled letters are forgiven ("STOPP").
+Protected words (per language, e.g. "quite") never match, by typo or by stem. Only intents in
+settings.fuzzy.intents are fuzzy-matched; the double opt-in keywords (join: JOIN, confirm: YES)
+never are: they have no phrases either.
 
 Speed: a message with a word that is no piece of any keyword or courtesy word skips the courtesy
-tier, one with two words that are no piece of a courtesy word skips the fuzzy tier, and fuzzy
-candidates are looked up by length and first letter(s) instead of scanning every keyword.
+tier, one with two words that are no piece of a courtesy word skips the fuzzy tier, fuzzy
+candidates are looked up by length and first letter(s), stems are computed once per word (cached)
+and only by the stemmers of its script.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import OSA
-
+from keywords.clauses import decide
+from keywords.fuzzy import FuzzyTier
+from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit, Match, compact, narrow
 from keywords.model import RuleFile
-from keywords.normalize import Normalized, analyse, squeeze
-from keywords.typos import is_typo
+from keywords.normalize import analyse
+from keywords.request import Runs, Vocabulary, _runs
+from keywords.stems import StemIndex
 
-PRIORITY = {"opt_out_all": 0, "opt_out": 1, "opt_in": 2, "join": 3, "confirm": 4, "help": 5}
-FUZZY_PRIORITY = {"opt_out": 0, "opt_out_all": 1, "opt_in": 2}
+__all__ = ["FUZZY_PRIORITY", "PRIORITY", "Hit", "Match", "Matcher", "compact"]
 
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """What a table entry decides: intent (opt_out_all kept apart), the rule as written, languages."""
-
-    intent: str
-    rule: str
-    languages: frozenset[str]
-    words: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """The outcome of one classification before it becomes a public Decision."""
-
-    hit: Hit | None
-    tier: str | None
-    score: float
-    languages: frozenset[str]
-    normalized: str
-
-
-def compact(words: tuple[str, ...] | list[str]) -> str:
-    """Key for keyword tables: words joined without spaces ("opt out" == "optout")."""
-    return "".join(words)
-
-
-def _is_cjk_free(word: str) -> bool:
-    return analyse(word).words == (word,)
+CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
+STOP_EMOJI = ("\U0001F6D1", "\U0001F6AB", "\u26D4")  # 🛑 🚫 ⛔
 
 
 def _substrings(keys: Iterable[str]) -> frozenset[str]:
@@ -95,7 +94,17 @@ def _substrings(keys: Iterable[str]) -> frozenset[str]:
     return frozenset(key[i:j] for key in keys for i in range(len(key)) for j in range(i + 1, len(key) + 1))
 
 
-class Matcher:
+def _is_cjk_run(key: str) -> bool:
+    return len(analyse(key).words) > 1
+
+
+def _period(word: str) -> str | None:
+    """The repeated unit of a word made of one piece repeated ("stopstop" -> "stop"), else None."""
+    p = (word + word).find(word, 1)
+    return word[:p] if p < len(word) else None
+
+
+class Matcher(FuzzyTier):
     """All tiers for one rules file, precomputed."""
 
     def __init__(self, rf: RuleFile) -> None:
@@ -140,58 +149,132 @@ class Matcher:
         self.pieces = self.courtesy_pieces | _substrings(self.exact)
         self.prefixes = frozenset(key[:j] for key in (*self.exact, *self.courtesy) for j in range(1, len(key) + 1))
         self.max_segment_words = max(self.max_keyword_words, self.max_courtesy_words)
+        self._build_clause_tables(rf)
         self._build_fuzzy()
-
-    def _build_fuzzy(self) -> None:
-        fz = self.settings.fuzzy
-        self.fuzzy_buckets: dict[int, list[str]] = {}
-        # (length, first letter) and (length, first two letters) -> [(position in its length
-        # bucket, key)]: the first letter must match, or be swapped with the second ("TSOP").
-        self.fuzzy_by_first: dict[tuple[int, str], list[tuple[int, str]]] = {}
-        self.fuzzy_by_two: dict[tuple[int, str], list[tuple[int, str]]] = {}
-        self.fuzzy_hits: dict[str, Hit] = {}
-        self.squeezed: dict[str, str] = {}
-        # word length -> (keyword length, edit budget) pairs worth measuring
-        self.fuzzy_sizes: dict[int, tuple[tuple[int, int], ...]] = {}
-        self.never_fuzzy: set[str] = set()
-        if not fz.enabled:
-            return
-        for key, hit in self.exact.items():
-            if hit.intent in fz.intents and key.isalpha() and _is_cjk_free(key):
-                bucket = self.fuzzy_buckets.setdefault(len(key), [])
-                self.fuzzy_by_first.setdefault((len(key), key[0]), []).append((len(bucket), key))
-                self.fuzzy_by_two.setdefault((len(key), key[:2]), []).append((len(bucket), key))
-                bucket.append(key)
-                self.fuzzy_hits[key] = hit
-                self.squeezed.setdefault(squeeze(key), key)
-        for length in range(3, max(self.fuzzy_buckets, default=0) + 3):
-            # A length difference costs edits; sizes without a keyword or a budget are skipped.
-            self.fuzzy_sizes[length] = tuple(
-                (size, budget) for size in range(length - 2, length + 3)
-                if size in self.fuzzy_buckets and 0 < (budget := fz.budget(size)) and budget >= abs(size - length))
-        self.never_fuzzy = self.protected | set(self.courtesy) | set(self.exact)
 
     # -- tiers ----------------------------------------------------------------------------
     def classify(self, text: str) -> Match:
-        n = analyse(text[: self.settings.max_message_chars])
+        text = text[: self.settings.max_message_chars]
+        n = analyse(text)
         words = n.words
         if not words:
-            return Match(None, None, 0.0, frozenset(), n.text)
+            return self._emoji(text, n.text) or Match(None, None, 0.0, frozenset(), n.text)
         hit = self.exact.get(compact(words))
         if hit is not None:
             return Match(hit, "exact", 100.0, hit.languages, n.text)
+        if len(words) == 1 or not text.isascii():
+            shaped = self._shape(text, words, n.text)
+            if shaped is not None:
+                return shaped
+        if words[0] == words[-1] and len(set(words)) == 1 and (hit := self.exact.get(words[0])) is not None:
+            return Match(hit, "courtesy", 100.0, hit.languages, n.text)  # "STOP" any number of times
         if len(words) <= self.settings.max_courtesy_words and self.pieces.issuperset(words):
             found = self._courtesy(words)
             if found is not None:
                 return Match(found[0], "courtesy", 100.0, found[1], n.text)
-        phrase = self._phrase(n)
-        if phrase is not None:
-            return Match(phrase, "phrase", 100.0, phrase.languages, n.text)
+        decided = decide(self, text, n)
+        if decided is not None:
+            return Match(decided.hit, decided.tier, 100.0, decided.languages, n.text, decided.matched)
         if self.fuzzy_buckets and len(words) <= self.settings.max_courtesy_words:
             fuzzy = self._fuzzy_with_courtesy(words)
             if fuzzy is not None:
-                return Match(fuzzy[0], "fuzzy", fuzzy[1], fuzzy[2], n.text)
+                hit = fuzzy[0]
+                if hit.intent == "opt_in":  # a typo never re-subscribes by itself: ask for START
+                    hit = Hit("ask", hit.rule, hit.languages, hit.words)
+                return Match(hit, "fuzzy", fuzzy[1], fuzzy[2], n.text)
         return Match(None, None, 0.0, frozenset(), n.text)
+
+    def _build_clause_tables(self, rf: RuleFile) -> None:
+        """The request tier's and the clauses' tables, and the anchor words that rule them out cheaply."""
+        self.guard_words = frozenset(w for g in self.guards for w in g)
+        self.vocab = Vocabulary(rf)
+        # A conjunction that is a request word elsewhere ("mais": pt "more", fr "but") splits nothing.
+        conjunctions = [analyse(t).words for lang in rf.languages.values() for t, _ in lang.conjunctions]
+        self.conjunctions: Runs = _runs([w for w in conjunctions if len(w) > 1 or w[0] not in self.vocab.request])
+        self.stems = StemIndex(rf, self.protected)
+        # A clause decides only with one of these words (or an inflected keyword) in it: for each
+        # keyword of a clause intent, phrase, opt-out verb and listed form, its rarest word.
+        anchored = [h.words for h in self.exact.values() if h.intent in CLAUSE_INTENTS or h.intent == "help"]
+        anchored += [h.words for hits in self.phrases.values() for h in hits]
+        anchored += [*self.vocab.with_object, *self.stems.listed_words]
+        self.triggers = frozenset(self._anchor(words) for words in anchored if words)
+        self.guard_ends = frozenset(g[-1] for g in self.guards)
+        # CJK entries are one word per character: looked up as a run of the clause's characters.
+        self.sms_cjk = tuple(k for k in self.sms_words if _is_cjk_run(k))
+        self.other_channels_cjk = tuple(k for k in self.other_channels if _is_cjk_run(k))
+        self.cjk_firsts = frozenset(k[0] for k in (*self.sms_cjk, *self.other_channels_cjk))
+        self.help_anchors = frozenset(self._anchor(h.words) for h in self.exact.values() if h.intent == "help")
+        self.single_guards = frozenset(g[0] for g in self.guards if len(g) == 1)
+        # Phrases as matched, by anchor word: as written, and with courtesy words left out on both sides.
+        self.phrase_runs: dict[str, list[tuple[tuple[str, ...], Hit, int]]] = {}
+        self.phrases_without_courtesy: dict[str, list[tuple[tuple[str, ...], Hit, int]]] = {}
+        for hits in self.phrases.values():
+            for h in hits:
+                for table, run in ((self.phrase_runs, h.words),
+                                   (self.phrases_without_courtesy,
+                                    tuple(w for w in h.words if w not in self.courtesy) or h.words)):
+                    # Not a keyword either: "bus stop" should not try every "stop ..." phrase.
+                    anchor = max(run, key=lambda w: (w not in self.vocab.request and w not in self.exact, len(w)))
+                    table.setdefault(anchor, []).append((run, h, run.index(anchor)))
+        self.phrase_anchors = frozenset((*self.phrase_runs, *self.phrases_without_courtesy))
+        self._build_widen()
+        # Request words that may also start a keyword or an opt-out verb ("全" of 全部退订).
+        firsts = {h.words[0] for h in self.exact.values() if len(h.words) > 1}
+        firsts.update(w[0] for w in self.vocab.with_object)
+        self.starts = frozenset(w for w in self.vocab.request if w in firsts or w in self.stems.listed_first
+                                or self.stems.lookup(w) is not None)
+
+    def _build_widen(self) -> None:
+        """(opt-out rule, last word) -> the opt_out_all keyword they spell apart ("unsubscribe from all")."""
+        self.widen: dict[tuple[str, str], Hit] = {}
+        for h in self.exact.values():
+            base = self.exact.get(compact(h.words[:-1]))
+            if h.intent == "opt_out_all" and len(h.words) > 1 and base is not None and base.intent == "opt_out":
+                self.widen.setdefault((base.rule, h.words[-1]), h)
+
+    def _anchor(self, words: tuple[str, ...]) -> str:
+        """The word of an entry least likely in an ordinary message: not a request word, longest."""
+        return max(words, key=lambda w: (w not in self.vocab.request, len(w)))
+
+    def mentions(self, single: set[str], cjk: tuple[str, ...], words: tuple[str, ...]) -> bool:
+        """A word of ``single`` is in ``words``, or a CJK entry (one word per character) is in their run."""
+        if not single.isdisjoint(words):
+            return True
+        return not self.cjk_firsts.isdisjoint(words) and any(k in "".join(words) for k in cjk)
+
+    def may_decide(self, words: tuple[str, ...]) -> bool:
+        """Cheap test before clauses: some word starts a keyword, phrase or opt-out verb, or inflects one."""
+        return not self.triggers.isdisjoint(words) or self.stems.any_form(words)
+
+    def help_clause(self, words: tuple[str, ...]) -> Found | None:
+        """A clause that is a help keyword, alone or with courtesy words ("what is this? help")."""
+        if self.help_anchors.isdisjoint(words):
+            return None
+        hit = self.exact.get(compact(words))
+        if hit is None and len(words) <= self.settings.max_courtesy_words and self.pieces.issuperset(words):
+            hit = (self._courtesy(words) or (None, None))[0]
+        return Found(hit, "courtesy", None, hit.languages) if hit is not None and hit.intent == "help" else None
+
+    def _emoji(self, text: str, normalized: str) -> Match | None:
+        if text.isascii() or not any(e in text for e in STOP_EMOJI):
+            return None
+        emoji = next(e for e in STOP_EMOJI if e in text)
+        return Match(Hit("opt_out", emoji, frozenset(), ()), "shape", 100.0, frozenset(), normalized)
+
+    def _shape(self, text: str, words: tuple[str, ...], normalized: str) -> Match | None:
+        """A keyword repeated inside one word ("STOPSTOP"), or a stop emoji beside request words."""
+        if len(words) == 1 and (unit := _period(words[0])) is not None:
+            hit = self.exact.get(unit)
+            if hit is not None and hit.intent in OPT_OUT_SECTIONS:
+                return Match(hit, "shape", 100.0, hit.languages, normalized)
+        emoji = self._emoji(text, normalized)
+        if emoji is None:
+            return None
+        for i, word in enumerate(words):
+            if word not in self.vocab.request and not (
+                    (k := self.exact.get(word)) is not None and k.intent in OPT_OUT_SECTIONS):
+                return None
+        return emoji
 
     def _segments(self, words: tuple[str, ...], i: int) -> list[tuple[int, Hit | None, frozenset[str]]]:
         """Keyword or courtesy pieces starting at word i: (end, keyword hit or None, languages)."""
@@ -232,7 +315,8 @@ class Matcher:
         kw_langs, courtesy_langs = final[0].languages, final[1]
         return final[0], (kw_langs & courtesy_langs) or courtesy_langs or kw_langs
 
-    def _guarded(self, words: tuple[str, ...], start: int) -> bool:
+    def guarded(self, words: tuple[str, ...], start: int) -> bool:
+        """A guard ends within guard_window words before ``start``."""
         for gap in range(self.settings.guard_window):
             end = start - gap
             for size in range(1, self.max_guard_words + 1):
@@ -240,85 +324,8 @@ class Matcher:
                     return True
         return False
 
-    def _phrase(self, n: Normalized) -> Hit | None:
-        words = n.words
-        if self.other_channels and not self.other_channels.isdisjoint(words) and self.sms_words.isdisjoint(words):
-            return None
-        best: Hit | None = None
-        for i, word in enumerate(words):
-            for hit in self.phrases.get(word, ()):
-                size = len(hit.words)
-                if words[i : i + size] == hit.words and not self._guarded(words, i):
-                    if best is None or PRIORITY[hit.intent] < PRIORITY[best.intent]:
-                        best = hit
-        return best
-
-    def _fuzzy_with_courtesy(self, words: tuple[str, ...]) -> tuple[Hit, float, frozenset[str]] | None:
-        # One unknown word, everything else courtesy: find where the prefix and suffix segment.
-        outside = [w for w, word in enumerate(words) if word not in self.courtesy_pieces]
-        if len(outside) > 1:  # two words that are no part of a courtesy word: not a typo of a keyword
-            return None
-        best: tuple[tuple[int, float, int], Hit, float, frozenset[str]] | None = None
-        for w in outside or range(len(words)):
-            word = words[w]
-            if len(word) < 3 or word in self.never_fuzzy or not word.isalpha():  # as fuzzy() would
-                continue
-            if not (self._only_courtesy(words[:w]) and self._only_courtesy(words[w + 1 :])):
-                continue
-            found = self.fuzzy(word)
-            if found is not None and (best is None or found[0] < best[0]):
-                best = found
-        if best is None:
-            return None
-        return best[1], best[2], best[3]
-
-    def _only_courtesy(self, words: tuple[str, ...]) -> bool:
-        ends = {0}
-        for i in range(len(words)):
-            if i in ends:
-                ends.update(end for end, hit, _ in self._segments(words, i) if hit is None)
-        return len(words) in ends
-
-    def fuzzy(self, word: str) -> tuple[tuple[int, float, int], Hit, float, frozenset[str]] | None:
-        """Best keyword within the edit budget of ``word``, ranked (distance, -score, intent)."""
-        fz = self.settings.fuzzy
-        if len(word) < 3 or word in self.never_fuzzy:
-            return None
-        candidates: list[tuple[str, int]] = []
-        same = self.squeezed.get(squeeze(word))
-        if same is not None:
-            candidates.append((same, 0))
-        for size, budget in self.fuzzy_sizes.get(len(word), ()):
-            keys = self.fuzzy_by_first.get((size, word[0]), [])
-            if word[1] != word[0]:
-                swapped = self.fuzzy_by_two.get((size, word[1] + word[0]))
-                keys = sorted(keys + swapped) if swapped else keys
-            found: list[tuple[int, int, str]] = []
-            for i, key in keys:
-                dist = OSA.distance(word, key, score_cutoff=budget)
-                if dist > budget:
-                    continue
-                if size < fz.typo_model_below and not is_typo(word, key, fz.drop_letter_from):
-                    continue
-                found.append((dist, i, key))
-            # Nearest first, then file order: the order rapidfuzz's process.extract gave.
-            candidates.extend((key, dist) for dist, _, key in sorted(found))
-        best = None
-        for key, dist in candidates:
-            score = float(fuzz.ratio(word, key))
-            if dist and score < fz.min_score:
-                continue
-            hit = self.fuzzy_hits[key]
-            rank = (dist, -score, FUZZY_PRIORITY.get(hit.intent, 9))
-            if best is None or rank < best[0]:
-                best = (rank, hit, score, hit.languages)
-        return best
 
 
 def _narrow(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
     """Languages consistent with both pieces; if they disagree, keep both (ambiguous)."""
-    if not a:
-        return b
-    if not b:
-        return a
-    return (a & b) or (a | b)
+    return narrow(a, b)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 INTENTS = ("opt_out", "opt_out_all", "opt_in", "help")
 # Double opt-in: JOIN asks for a confirmation, YES gives it. Keywords only (never phrases, never
 # typos); their decisions are opt_in with this action, so the consent path can tell them apart.
-ACTIONS = ("join", "confirm")
+# ask: a re-subscribe reached only by a loose word or phrase ("subscribe") or a typo of an opt_in
+# keyword ("STRAT"): opt_in with action ask, answered by asking for START, changing nothing.
+ACTIONS = ("join", "confirm", "ask")
 SECTIONS = (*INTENTS, *ACTIONS)
 # Opt-out scope clarification (FCC 47 CFR 64.1200(a)(12)): the STOP confirmation that asks which
 # topics the opt-out covers, and the answer's confirmation. Replies only, no keywords; optional
@@ -18,7 +20,10 @@ REPLY_KINDS = (*SECTIONS, *CLARIFY_KINDS)
 OPT_OUT_INTENTS = frozenset({"opt_out", "opt_out_all"})
 # The public intent of a decision by the section its keyword is listed under.
 PUBLIC_INTENT = {"opt_out": "opt_out", "opt_out_all": "opt_out", "opt_in": "opt_in", "help": "help",
-                 "join": "opt_in", "confirm": "opt_in"}
+                 "join": "opt_in", "confirm": "opt_in", "ask": "opt_in"}
+# Per-language word lists (text, line), in file order; see keywords.yaml's header for each.
+WORD_LISTS = ("courtesy", "guards", "other_channels", "sms_words", "protected", "promotional",
+              "request", "objects", "with_object", "refusals", "keep", "banter", "topics", "reasons", "conjunctions")
 
 # The words the FCC (2024 revocation rule) says always revoke consent, alone or with courtesy.
 FCC_KEYWORDS = ("stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe")
@@ -58,6 +63,17 @@ class Language:
     sms_words: list[tuple[str, int]] = field(default_factory=list)
     protected: list[tuple[str, int]] = field(default_factory=list)
     promotional: list[tuple[str, int]] = field(default_factory=list)
+    request: list[tuple[str, int]] = field(default_factory=list)
+    objects: list[tuple[str, int]] = field(default_factory=list)
+    with_object: list[tuple[str, int]] = field(default_factory=list)
+    refusals: list[tuple[str, int]] = field(default_factory=list)
+    keep: list[tuple[str, int]] = field(default_factory=list)
+    banter: list[tuple[str, int]] = field(default_factory=list)
+    topics: list[tuple[str, int]] = field(default_factory=list)
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+    conjunctions: list[tuple[str, int]] = field(default_factory=list)
+    # (keyword as written, inflected form, line): forms listed for languages without a stemmer
+    inflections: list[tuple[str, str, int]] = field(default_factory=list)
     replies: dict[str, ReplyText] = field(default_factory=dict)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keywords.confusables import (
     APOSTROPHES,
@@ -76,10 +76,10 @@ def _fold_char(ch: str) -> str:
     if _is_deleted(ch, cat):
         return ""
     if cat[0] == "L" and ord(ch) < 0x0530:  # Latin, IPA, Greek, Cyrillic blocks
-        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        base = "".join(EXTRA_FOLDS.get(c, c) for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
         return base or ch
     if cat[0] == "L" and 0x1E00 <= ord(ch) <= 0x1FFF:  # Latin/Greek extended (Vietnamese etc.)
-        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        base = "".join(EXTRA_FOLDS.get(c, c) for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
         return base or ch
     return ch
 
@@ -171,7 +171,19 @@ def _fix_word(word: str) -> str:
     return fixed
 
 
+def _is_single_letter(w: str) -> bool:
+    # Every CJK range starts at U+3040 or later: below it, no regex is needed.
+    return len(w) == 1 and w.isalpha() and (w < "\u3040" or not _CJK_CHAR.match(w))
+
+
 def _join_single_letters(words: list[str]) -> list[str]:
+    run_length = 0
+    for w in words:  # most messages have no run of three single letters: nothing to join
+        run_length = run_length + 1 if len(w) == 1 and _is_single_letter(w) else 0
+        if run_length == 3:
+            break
+    else:
+        return words
     out: list[str] = []
     run: list[str] = []
 
@@ -183,7 +195,7 @@ def _join_single_letters(words: list[str]) -> list[str]:
         run.clear()
 
     for w in words:
-        if len(w) == 1 and w.isalpha() and not _CJK_CHAR.match(w):
+        if _is_single_letter(w):
             run.append(w)
         else:
             flush()
@@ -199,6 +211,8 @@ class Normalized:
     words: tuple[str, ...]
     text: str
     question: bool
+    folded: str = field(default="", compare=False)
+    """The folded text (non-ASCII only), kept so clauses are split without folding again."""
 
 
 def _render(words: list[str] | tuple[str, ...]) -> str:
@@ -220,29 +234,56 @@ def analyse(text: str) -> Normalized:
     return _analyse_ascii(text) if text.isascii() else _analyse_unicode(text)
 
 
-def _analyse_unicode(text: str) -> Normalized:
+def _fold_unicode(text: str) -> str:
     try:
         folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
     except UnicodeError:  # pragma: no cover - lone surrogates are dropped by the table
         folded = text.encode("utf-8", "ignore").decode("utf-8").casefold()
-    folded = unicodedata.normalize("NFKC", folded)
+    return unicodedata.normalize("NFKC", folded)
+
+
+def unicode_clauses(text: str, cut: re.Pattern[str], folded: str = "") -> list[tuple[str, ...]]:
+    """Any text folded once (or ``folded``, analyse()'s fold of it), then split where ``cut`` matches
+    the folded text, each piece into words as analyse() makes them (a full-width "！" or "，" folds
+    to the ASCII mark first)."""
+    out = []
+    for piece in cut.split(folded or _fold_unicode(text)):
+        words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(piece)])
+        if words:
+            out.append(tuple(words))
+    return out
+
+
+def _analyse_unicode(text: str) -> Normalized:
+    folded = _fold_unicode(text)
     question = not _QUESTION.isdisjoint(folded)
     words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(folded)])
-    return Normalized(tuple(words), _render(words) if _CJK_CHAR.search(folded) else " ".join(words), question)
+    text_ = _render(words) if _CJK_CHAR.search(folded) else " ".join(words)
+    return Normalized(tuple(words), text_, question, folded)
 
 
 def _analyse_ascii(text: str) -> Normalized:
     """The same steps for ASCII text (most SMS): no Unicode tables, no look-alikes, no CJK."""
     folded = text.lower()
+    words = _ascii_words(folded)
+    return Normalized(tuple(words), " ".join(words), not _QUESTION.isdisjoint(folded))
+
+
+def _ascii_words(folded: str) -> list[str]:
     for ch in _ASCII_DELETED:
         if ch in folded:
             folded = folded.replace(ch, "")
     words = _ASCII_TOKEN.findall(folded)
     if _ASCII_FIXABLE.search(folded):
         words = [_fix_word(w) for w in words]
-    if any(len(w) == 1 for w in words):
+    if words and min(map(len, words)) == 1:
         words = _join_single_letters(words)
-    return Normalized(tuple(words), " ".join(words), not _QUESTION.isdisjoint(folded))
+    return words
+
+
+def ascii_clauses(text: str, cut: re.Pattern[str]) -> list[tuple[str, ...]]:
+    """ASCII text split where ``cut`` matches, each piece normalised as analyse() would."""
+    return [tuple(words) for piece in cut.split(text.lower()) if (words := _ascii_words(piece))]
 
 
 def normalize(text: str) -> str:

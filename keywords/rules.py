@@ -17,8 +17,10 @@ from keywords.yamlnodes import YamlProblem, parse
 
 Intent = Literal["opt_out", "opt_in", "help", "none"]
 Scope = Literal["sender", "all"]
-Tier = Literal["exact", "courtesy", "phrase", "fuzzy"]
-Action = Literal["join", "confirm"]
+Tier = Literal["exact", "shape", "courtesy", "phrase", "request", "fuzzy"]
+Action = Literal["join", "confirm", "ask"]
+REVIEWED_TIERS = frozenset({"phrase", "request", "fuzzy"})
+"""Decisions by these tiers are marked needs_review (and a stop emoji's, which has no words)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,9 @@ class Decision:
     normalized: str
     needs_review: bool
     version: str = ""
-    action: Action | None = None  # double opt-in: JOIN gives opt_in + join, YES opt_in + confirm
+    action: Action | None = None  # double opt-in: JOIN gives opt_in + join, YES opt_in + confirm;
+    # ask: a loose or mistyped re-subscribe, answered by asking for START, changing nothing
+    matched: str | None = None  # request tier: the stem or listed inflection that matched the rule
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready explanation of the decision."""
@@ -77,8 +81,9 @@ class Rules:
         scope: Scope = "all" if section == "opt_out_all" else "sender"
         language = next(iter(m.languages)) if len(m.languages) == 1 else None
         action = cast("Action | None", section if section in ACTIONS else None)
+        review = m.tier in REVIEWED_TIERS or (m.tier == "shape" and not m.hit.words)
         return Decision(PUBLIC_INTENT[section], scope, language, m.hit.rule, m.tier,  # type: ignore[arg-type]
-                        round(m.score, 2), m.normalized, m.tier in ("phrase", "fuzzy"), self.version, action)
+                        round(m.score, 2), m.normalized, review, self.version, action, m.matched)
 
     def sender(self, sender: str | None) -> Sender:
         """The brand settings for a sender scope string; unknown senders get the default brand."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from keywords.model import (
     REPLY_KINDS,
+    WORD_LISTS,
     SECTIONS,
     Entry,
     Example,
@@ -18,13 +19,10 @@ from keywords.model import (
 from keywords.yamlnodes import Map, Node, Null, Seq, Text
 
 TOP_FIELDS = ("settings", "senders", "languages", "reasons", "examples")
-LANGUAGE_FIELDS = (
-    "name", *SECTIONS, "courtesy", "guards", "other_channels", "sms_words",
-    "protected", "promotional", "replies",
-)
+LANGUAGE_FIELDS = ("name", *SECTIONS, *WORD_LISTS, "inflections", "replies")
 INTENT_FIELDS = {"opt_out": ("keywords", "phrases"), "opt_out_all": ("keywords", "phrases"),
                  "opt_in": ("keywords", "phrases"), "help": ("keywords",),
-                 "join": ("keywords",), "confirm": ("keywords",)}
+                 "join": ("keywords",), "confirm": ("keywords",), "ask": ("keywords", "phrases")}
 SENDER_FIELDS = ("brand", "contact", "language", "replies")
 SETTINGS_FIELDS = ("max_message_chars", "guard_window", "max_courtesy_words", "fuzzy")
 FUZZY_FIELDS = ("enabled", "intents", "min_score", "max_edits", "typo_model_below",
@@ -114,9 +112,9 @@ class Reader:
         if "intents" in fz:
             named = self.texts(fz["intents"], "settings.fuzzy.intents")
             for value, line in named:
-                if value not in ("opt_out", "opt_out_all", "opt_in"):
+                if value not in ("opt_out", "opt_out_all", "opt_in", "help"):
                     self.fail(line, f"settings.fuzzy.intents: '{value}' cannot be fuzzy-matched "
-                              "(choose from opt_out, opt_out_all, opt_in)")
+                              "(choose from opt_out, opt_out_all, opt_in, help)")
             intents = frozenset(v for v, _ in named)
         max_edits = d.max_edits
         if "max_edits" in fz:
@@ -176,10 +174,17 @@ class Reader:
                 lang.keywords.append(Entry(value, line, intent, lang.code))
             for value, line in self.texts(im.get("phrases"), f"{where}.{intent}.phrases"):
                 lang.phrases.append(Entry(value, line, intent, lang.code))
-        for name in ("courtesy", "guards", "other_channels", "sms_words", "protected", "promotional"):
+        for name in WORD_LISTS:
             setattr(lang, name, self.texts(m.get(name), f"{where}.{name}"))
+        lang.inflections = self.inflections(m.get("inflections"), f"{where}.inflections")
         lang.replies = self.replies(m.get("replies"), f"{where}.replies")
         return lang
+
+    def inflections(self, node: Node | None, where: str) -> list[tuple[str, str, int]]:
+        """keyword: [inflected forms]; each form then counts as that keyword in the request tier."""
+        table = self.mapping(node, where, None)
+        return [(str(keyword), form, line) for keyword, forms in table.items()
+                for form, line in self.texts(forms, f"{where}.{keyword}")]
 
     def sender(self, key: Text, node: Node, default: Sender | None) -> Sender:
         where = "senders.default" if default is None else f"senders.{key}"

@@ -8,7 +8,10 @@ word than a typo, so keywords shorter than ``typo_model_below`` letters accept o
 * one extra letter that repeats or neighbours the letter beside it ("STOPO", "QUITT");
 * one letter dropped, for keywords of at least ``drop_letter_from`` letters ("CANCL").
 
-The first letter must match (unless it is swapped with the second), at every length.
+The first letter must match (unless it is swapped with the second), at every length; with
+``first_letter`` (opt-out keywords of at least FIRST_LETTER_FROM letters) it may also be a key next
+to it ("DTOP"). With ``substitute`` off (HELP: a help reply is harmless, but "INTO" is no "INFO")
+only swapped, doubled and dropped letters count.
 """
 
 from __future__ import annotations
@@ -46,14 +49,18 @@ def _near(a: str, b: str) -> bool:
     return b in NEIGHBOURS.get(a, frozenset())
 
 
-def is_typo(word: str, keyword: str, drop_letter_from: int) -> bool:
+FIRST_LETTER_FROM = 4
+
+
+def is_typo(word: str, keyword: str, drop_letter_from: int, first_letter: bool = False,
+            substitute: bool = True) -> bool:
     """True when ``word`` is ``keyword`` with one plausible keyboard slip (see module doc)."""
     lw, lk = len(word), len(keyword)
     if lw == lk:
         diff = [i for i in range(lk) if word[i] != keyword[i]]
         if len(diff) == 1:
             i = diff[0]
-            return i > 0 and _near(keyword[i], word[i])
+            return substitute and (i > 0 or first_letter) and _near(keyword[i], word[i])
         if len(diff) == 2:
             i, j = diff
             return j == i + 1 and word[i] == keyword[j] and word[j] == keyword[i]

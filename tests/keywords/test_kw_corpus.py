@@ -51,9 +51,9 @@ def test_opt_in_and_help_recall(rules: Rules, intent: str) -> None:
 
 
 def test_double_opt_in_actions(rules: Rules) -> None:
-    """Rows noted join/confirm are opt_in with that action; every other row has no action."""
+    """Rows noted join/confirm/ask are opt_in with that action; every other row has no action."""
     wrong = [f"{r.message!r} ({r.language}, {r.note}) -> {rules.classify(r.message).action}" for r in ROWS
-             if rules.classify(r.message).action != (r.note if r.note in ("join", "confirm") else None)]
+             if rules.classify(r.message).action != (r.note if r.note in ("join", "confirm", "ask") else None)]
     assert not wrong, "\n".join(wrong)
 
 

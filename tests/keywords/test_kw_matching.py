@@ -7,9 +7,11 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from keywords import Rules
+from keywords.fuzzy import accepts
+from keywords.hits import OPT_OUT_SECTIONS
 from keywords.matcher import FUZZY_PRIORITY
 from keywords.normalize import squeeze
-from keywords.typos import is_typo
+from keywords.typos import FIRST_LETTER_FROM, NEIGHBOURS
 
 CASES = [
     # text, intent, scope, tier, needs_review
@@ -39,9 +41,11 @@ CASES = [
     ("JOIN", "opt_in", "sender", "exact", False),
     ("JOIN STOP", "opt_out", "sender", "courtesy", False),
     ("JION", "none", "sender", None, False),
-    ("SUBSCRIBE", "none", "sender", None, False),
-    ("STRAT", "none", "sender", None, False),
-    ("HLEP", "none", "sender", None, False),
+    # issue 12 turned these three from none: a bare "subscribe" and a typo of START are opt_in with
+    # action ask (test_kw_request.py checks the action), a HELP with swapped letters is help
+    ("SUBSCRIBE", "opt_in", "sender", "exact", False),
+    ("STRAT", "opt_in", "sender", "fuzzy", True),
+    ("HLEP", "help", "sender", "fuzzy", True),
     ("END", "opt_out", "sender", "exact", False),
     ("ENF", "none", "sender", None, False),
     ("don't stop texting me", "none", "sender", None, False),
@@ -94,9 +98,13 @@ def _fuzzy_by_full_scan(rules: Rules, word: str) -> tuple[str, int] | None:
         budget = fz.budget(size)
         for key, dist, _ in process.extract(word, m.fuzzy_buckets.get(size, []) if budget else [],
                                             scorer=OSA.distance, score_cutoff=budget, limit=None):
+            hit = m.fuzzy_hits[key]
             if (word[0] == key[0] or word[1::-1] == key[:2]) and (
-                    size >= fz.typo_model_below or is_typo(word, key, fz.drop_letter_from)):
+                    size >= fz.typo_model_below or accepts(hit, word, key, fz.drop_letter_from)):
                 candidates.append((key, int(dist)))
+            elif (hit.intent in OPT_OUT_SECTIONS and len(word) == size and FIRST_LETTER_FROM <= size
+                  < fz.typo_model_below and word[1:] == key[1:] and key[0] in NEIGHBOURS.get(word[0], ())):
+                candidates.append((key, int(dist)))  # a neighbouring key for the first letter ("DTOP")
     ranked = [((dist, -fuzz.ratio(word, key), FUZZY_PRIORITY.get(m.fuzzy_hits[key].intent, 9), i), key)
               for i, (key, dist) in enumerate(candidates) if not dist or fuzz.ratio(word, key) >= fz.min_score]
     return (min(ranked)[1], min(ranked)[0][0]) if ranked else None

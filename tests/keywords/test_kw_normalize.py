@@ -61,6 +61,12 @@ def test_question_mark_is_noticed() -> None:
     assert analyse("stop?").question and analyse("¿baja?").question and not analyse("stop").question
 
 
+@pytest.mark.parametrize("text", ["ǣ", "ǽ", "ǿ"])
+def test_letters_folding_to_a_folded_letter_fold_all_the_way(text: str) -> None:
+    """"ǣ" decomposes to "æ", which folds to "ae" (found by the property test below)."""
+    assert normalize(text) == normalize(normalize(text))
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.text())
 def test_normalize_is_idempotent(text: str) -> None:

@@ -1,0 +1,141 @@
+"""Sentences and clauses: a message is decided clause by clause, then the clauses are combined.
+
+Split at . ! ? ; , : and line breaks (a dot or comma inside a word, as in "s.t.o.p" or "1,000",
+splits nothing) and at the clause conjunctions of every language (``conjunctions:``: but, pero,
+mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the request tier
+(keywords/request.py). Combining::
+
+    clauses                                            result
+    -------------------------------------------------  -----------------------------------------
+    one clause is an opt-out, none takes it back       opt_out ("Stop sending this stuff. Thank
+                                                       you")
+    another clause takes it back (keep word, guarded   none ("don't unsubscribe me, I love these";
+      opt-out keyword)                                 "I'll leave the email list but keep the texts")
+    the opt-out is a bare keyword (no SMS object, no   none ("Stop it, you're making me blush",
+      phrase) and a clause is banter (laughter,        "please cancel it, I found it cheaper
+      teasing, delight), names another topic (an       elsewhere", "Stop, I'm on my way"); an
+      order, a booking: topics), or is none of:        opt-out beside request words, a reason
+      request words, a reason (reasons: "I moved",     ("Unsubscribe. I moved away", "Stop. This
+      "spam", "who is this"), a negation, an SMS       is spam"), a negation ("I never signed
+      object                                           up. Stop.") or an SMS object
+    a clause names another channel (email) and no      that clause counts for nothing
+      SMS word is anywhere in the message
+    an inflected keyword alone in a question           none ("Cancelled?", "Отменено?")
+    several clauses decide                             opt_out_all > opt_out > opt_in > ask; then
+                                                       phrase before request
+    opt_in / ask by the request tier                   only when the message is one clause
+    a clause that is only a HELP keyword (+ courtesy)  help, if no clause decides anything else
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
+from keywords.normalize import Normalized, ascii_clauses, unicode_clauses
+from keywords.request import has_run, only_request, run_at, supports, takes_back, with_object
+
+if TYPE_CHECKING:
+    from keywords.matcher import Matcher
+
+# A dot, comma or colon before a letter or digit splits nothing ("s.t.o.p", "1,000"), except
+# before Han or kana, which need no space after punctuation ("退订,谢谢" once "，" is folded).
+_SPLIT = re.compile(r"[!?;…\n\r。！？；，、]+|[.,:](?![^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_TRAILING = " \t\r\n.,!?;:…。！？；，、"
+_TIER_ORDER = {"phrase": 0, "request": 1}
+SINGLE_CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
+
+
+def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
+    """The message's clauses as normalised words, split at punctuation, then at conjunctions."""
+    if _SPLIT.search(text.rstrip(_TRAILING)) is None:  # at most a final "?" or "!": one clause
+        parts = [n.words]
+    elif text.isascii():
+        parts = ascii_clauses(text, _SPLIT)
+    else:
+        parts = unicode_clauses(text, _SPLIT, n.folded)
+    if m.conjunctions.keys().isdisjoint(n.words):
+        return parts
+    out: list[tuple[str, ...]] = []
+    for words in parts:
+        start = 0
+        for i in range(len(words)):
+            end = run_at(m.conjunctions, words, i) if i >= start else 0
+            if end:
+                if words[start:i]:
+                    out.append(words[start:i])
+                start = end
+        if words[start:]:
+            out.append(words[start:])
+    return out
+
+
+def phrase(m: Matcher, words: tuple[str, ...]) -> Found | None:
+    """The best listed phrase in the clause that no guard cancels (for a re-subscription: no guard
+    anywhere in the clause, since texting someone who did not ask is the costly mistake); courtesy
+    words inside the phrase are skipped."""
+    if m.phrase_anchors.isdisjoint(words):
+        return None
+    table = m.phrase_runs
+    if not m.courtesy.keys().isdisjoint(words):  # "hören Sie bitte auf" is the phrase "hören Sie auf"
+        words = tuple(w for w in words if w not in m.courtesy) or words
+        table = m.phrases_without_courtesy
+    best: Hit | None = None
+    negated = not m.single_guards.isdisjoint(words)
+    for i, word in enumerate(words):
+        # Each phrase is looked up by its anchor (its rarest word) at the anchor's offset.
+        for run, hit, offset in table.get(word, ()):
+            start = i - offset
+            if start >= 0 and words[start : start + len(run)] == run and not m.guarded(words, start) and better(
+                    hit, best) and not (negated and hit.intent in ("opt_in", "ask")):
+                best = hit
+    return Found(best, "phrase", None, best.languages) if best is not None else None
+
+
+def _rank(f: Found) -> tuple[int, int]:
+    return PRIORITY[f.hit.intent], _TIER_ORDER.get(f.tier, 9)
+
+
+def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
+    """Decide each clause and combine them (see the module's table)."""
+    if not m.may_decide(n.words):
+        return None
+    parts = clauses(m, text, n)
+    intents = SINGLE_CLAUSE_INTENTS if len(parts) == 1 else OPT_OUT_SECTIONS
+    sms_anywhere = m.mentions(m.sms_words, m.sms_cjk, n.words)
+    best: Found | None = None
+    taken_back = banter = False
+    unsupported = 0  # clauses that neither decide nor support a bare keyword ("Stop, I'm on my way")
+    for words in parts:
+        banter = banter or has_run(m.vocab.banter, m.vocab.banter_anchors, words)
+        if takes_back(m, words):
+            taken_back = True
+            continue
+        found = _clause(m, words, intents, sms_anywhere, len(parts) > 1)
+        if found is not None and found.matched is not None and len(words) == 1 and n.question:
+            found = None  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
+        if found is None:
+            unsupported += len(parts) > 1 and not supports(m, words)
+        elif best is None or _rank(found) < _rank(best):
+            best = found
+    if best is not None and best.hit.intent in OPT_OUT_SECTIONS and (
+            taken_back or (best.bare and (banter or unsupported))):
+        return None
+    return best
+
+
+def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], sms_anywhere: bool,
+            several: bool) -> Found | None:
+    if several and (help := m.help_clause(words)) is not None:  # "what is this? help"
+        return help
+    if (several and not m.may_decide(words)) or (
+            not sms_anywhere and m.mentions(m.other_channels, m.other_channels_cjk, words)):
+        return None
+    found = phrase(m, words)
+    if found is not None and found.hit.intent in OPT_OUT_SECTIONS:
+        return found
+    other = only_request(m, words, intents) or with_object(m, words)  # "start getting texts again": opt_in > ask
+    if other is None and not m.courtesy.keys().isdisjoint(words):  # "hör bitte auf mit den SMS"
+        other = with_object(m, tuple(w for w in words if w not in m.courtesy))
+    return other if other is not None and (found is None or _rank(other) < _rank(found)) else found

@@ -1,0 +1,244 @@
+"""The request tier: a keyword, in any inflection, surrounded only by a closed class of request words.
+
+Request words are listed per language (``request:`` in keywords.yaml) and count in every language
+(mixed-language replies are common); each word of an entry counts on its own. Two shapes::
+
+    shape (single-word SMS objects count as        example                         counts for
+    request words)
+    ---------------------------------------------  ------------------------------  ---------------
+    only keyword forms, request and courtesy       "I'd like to opt out", "End it",  the keyword's
+      words, no guard                              "je voudrais me désabonner"       intent
+      ... with the last word of an opt_out_all     "unsubscribe from all"          opt_out_all
+      keyword made of this keyword and that word
+    request words, then an opt-out keyword form    "pls stop the shoe sale txts",  opt_out
+      or a with_object word, then an SMS object    "no more of the sale texts",
+      (objects: nouns only, not "text") within     "I don't want these texts"
+      OBJECT_WINDOW words, then request words
+      only; no guard and no second opt-out verb
+      between ("no quiero cancelar mis mensajes");
+      after a refusal ("don't want", "no quiero")
+      only request words between
+      ("I don't want to miss these texts": none)
+
+Laughter or banter in another clause (``banter:`` "lol", "you're making me blush") or another topic
+(``topics:`` an order, a booking, a payment) takes back a bare keyword clause ("Stop it, you're
+making me blush", "please cancel it, I found it cheaper elsewhere"), not one that names an SMS object.
+
+A clause that takes an opt-out back (a keep word: "keep the texts", or a guard right before an
+opt-out keyword form: "don't unsubscribe me") cancels every other clause's opt-out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from keywords.hits import OPT_OUT_SECTIONS, Found, Hit, better, narrow
+from keywords.model import RuleFile
+from keywords.normalize import analyse
+
+if TYPE_CHECKING:
+    from keywords.matcher import Matcher
+
+OBJECT_WINDOW = 6
+Runs = dict[str, list[tuple[str, ...]]]
+
+
+def _runs(entries: list[tuple[str, ...]]) -> Runs:
+    out: Runs = {}
+    for words in entries:
+        if words:
+            out.setdefault(words[0], []).append(words)
+    return out
+
+
+def anchors(runs: Runs, common: dict[str, frozenset[str]] | frozenset[str]) -> frozenset[str]:
+    """One word per run that any message holding the run holds: its longest word that is not common."""
+    return frozenset(max(run, key=lambda w: (w not in common, len(w))) for group in runs.values() for run in group)
+
+
+def has_run(runs: Runs, anchored: frozenset[str], words: tuple[str, ...]) -> bool:
+    """Some run of ``runs`` occurs in ``words`` (the anchor test rules most messages out first)."""
+    if anchored.isdisjoint(words):
+        return False
+    for i, word in enumerate(words):
+        group = runs.get(word)
+        if group is not None and any(words[i : i + len(run)] == run for run in group):
+            return True
+    return False
+
+
+def run_at(runs: Runs, words: tuple[str, ...], i: int) -> int:
+    """End of the longest listed run of words starting at ``i``, or 0."""
+    best = 0
+    for run in runs.get(words[i], ()):
+        if words[i : i + len(run)] == run:
+            best = max(best, i + len(run))
+    return best
+
+
+class Vocabulary:
+    """The request tier's word classes for one rules file, normalised once."""
+
+    def __init__(self, rf: RuleFile) -> None:
+        self.request: dict[str, frozenset[str]] = {}
+        objects: list[tuple[str, ...]] = []
+        keep: list[tuple[str, ...]] = []
+        self.with_object: dict[tuple[str, ...], Hit] = {}
+        self.refusals: set[tuple[str, ...]] = set()
+        for lang in rf.languages.values():
+            for text, _ in (*lang.request, *lang.courtesy):
+                for word in analyse(text).words:
+                    self.request[word] = self.request.get(word, frozenset()) | {lang.code}
+            objects += [analyse(t).words for t, _ in lang.objects]
+            keep += [analyse(t).words for t, _ in lang.keep]
+            for text, line in (*lang.with_object, *lang.refusals):
+                words = analyse(text).words
+                if words:
+                    self.with_object.setdefault(words, Hit("opt_out", text, frozenset({lang.code}), words))
+                    if (text, line) in lang.refusals:
+                        self.refusals.add(words)
+        self.objects = _runs(objects)
+        self.objects_alone = frozenset(words[0] for words in objects if len(words) == 1)
+        self.keep = _runs(keep)
+        # Banter (laughter) and other topics (an order, a booking) take back a bare keyword clause.
+        self.banter = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in (*lang.banter, *lang.topics)])
+        self.reasons = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.reasons])
+        self.reason_anchors = anchors(self.reasons, self.request)
+        self.keep_anchors = anchors(self.keep, self.request)
+        self.banter_anchors = anchors(self.banter, self.request)
+        self.object_anchors = anchors(self.objects, self.request)
+        self.with_object_runs = _runs(list(self.with_object))
+
+
+def keyword_at(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
+    """A keyword (as listed, listed inflection or stem) starting at word ``i``: (end, hit, matched)."""
+    if words[i] not in m.prefixes and words[i] not in m.stems.listed_prefixes:
+        form = m.stems.lookup(words[i])
+        return None if form is None else (i + 1, form.hit, form.matched)
+    key = ""
+    found: tuple[int, Hit, str | None] | None = None
+    for end in range(i + 1, min(len(words), i + m.max_keyword_words) + 1):
+        key += words[end - 1]
+        if key not in m.prefixes and key not in m.stems.listed_prefixes:
+            break
+        hit = m.exact.get(key)
+        if hit is not None:
+            found = (end, hit, None)
+        else:
+            form = m.stems.listed.get(key)
+            if form is not None:
+                found = (end, form.hit, form.matched)
+    if found is None:
+        form = m.stems.lookup(words[i])
+        if form is not None:
+            return i + 1, form.hit, form.matched
+    return found
+
+
+def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) -> Found | None:
+    """Shape 1: every word is a keyword form of ``intents``, a request word or a courtesy word."""
+    best: tuple[Hit, str | None] | None = None
+    langs: frozenset[str] = frozenset()
+    i = 0
+    request = m.vocab.request
+    while i < len(words):
+        word = words[i]
+        # A request word that starts no keyword needs no keyword lookup.
+        k = None if word in request and word not in m.starts else keyword_at(m, words, i)
+        if k is not None and k[1].intent in intents:
+            if best is None or better(k[1], best[0]):
+                best = (k[1], k[2])
+            i = k[0]
+            continue
+        word_langs = request.get(word)
+        if word_langs is None:
+            if word not in m.vocab.objects_alone:  # "mesaj istemiyorum", "cancel texts"
+                return None
+            word_langs = frozenset()
+        langs = narrow(langs, word_langs)
+        i += 1
+    if best is None:
+        return None
+    hit, matched = best
+    if hit.intent == "opt_out":  # "unsubscribe from all": the opt_out_all keyword, spelt apart
+        hit = next((m.widen[(hit.rule, w)] for w in words if (hit.rule, w) in m.widen), hit)
+    bare = not has_run(m.vocab.objects, m.vocab.object_anchors, words)
+    return Found(hit, "request", matched, (hit.languages & langs) or hit.languages, bare)
+
+
+def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
+    """Shape 2: request words, an opt-out verb, an SMS object, then request words only."""
+    if m.vocab.object_anchors.isdisjoint(words):
+        return None
+    for i in range(len(words)):
+        verb = _opt_out_verb(m, words, i)
+        if verb is not None:
+            return _object_after(m, words, verb)
+        if words[i] not in m.vocab.request:
+            return None
+    return None
+
+
+def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str | None]) -> Found | None:
+    v = m.vocab
+    end, hit, matched = verb
+    strict = words[verb[0] - len(hit.words) : end] in v.refusals
+    for j in range(end, min(len(words), end + OBJECT_WINDOW)):
+        obj = run_at(v.objects, words, j)
+        if obj:
+            # What follows the object stays a request ("... texts please"), not another topic
+            # ("stop my subscription box from shipping").
+            return Found(hit, "request", matched, hit.languages) if _only_requests(m, words, obj) else None
+        if (words[j] in m.guard_ends and m.guarded(words, j + 1)) or _opt_out_verb(m, words, j) is not None:
+            return None  # "no quiero cancelar mis mensajes": a negated opt-out is none
+        if strict and words[j] not in v.request:
+            return None  # "I don't want to miss these texts": a refusal takes request words only
+    return None
+
+
+def _only_requests(m: Matcher, words: tuple[str, ...], k: int) -> bool:
+    """Words from ``k`` on are request words and SMS objects only."""
+    while k < len(words):
+        end = run_at(m.vocab.objects, words, k)
+        if end:
+            k = end
+        elif words[k] in m.vocab.request:
+            k += 1
+        else:
+            return False
+    return True
+
+
+def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
+    if words[i] in m.vocab.request and words[i] not in m.starts:
+        return None
+    end = run_at(m.vocab.with_object_runs, words, i)
+    if end:
+        return end, m.vocab.with_object[words[i:end]], None
+    k = keyword_at(m, words, i)
+    return k if k is not None and k[1].intent in OPT_OUT_SECTIONS else None
+
+
+def supports(m: Matcher, words: tuple[str, ...]) -> bool:
+    """A clause that leaves a bare keyword beside it an opt-out: request words only, a reason people
+    give for opting out (``reasons``: "this is spam", "I moved", "who is this"), a negation ("I never
+    signed up") or an SMS object."""
+    v = m.vocab
+    if not m.single_guards.isdisjoint(words) or has_run(v.reasons, v.reason_anchors, words):
+        return True
+    return has_run(v.objects, v.object_anchors, words) or all(w in v.request or w in v.objects_alone for w in words)
+
+
+def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:
+    """A keep word ("keep the texts") or a guard right before an opt-out keyword ("don't unsubscribe")."""
+    if has_run(m.vocab.keep, m.vocab.keep_anchors, words):
+        return True
+    if m.guard_words.isdisjoint(words):
+        return False
+    for i in range(1, len(words)):
+        if words[i - 1] in m.guard_ends and m.guarded(words, i):
+            k = keyword_at(m, words, i)
+            if k is not None and k[1].intent in OPT_OUT_SECTIONS:
+                return True
+    return False
+

@@ -1,0 +1,136 @@
+"""Inflected keywords: Snowball stems at run time, and listed inflections where no stemmer fits.
+
+Choice per language (PyStemmer's Snowball stemmers load in about 2 ms for all of them, so a hot
+reload stays fast; simplemma took over 20 s and 1 GiB for 35 languages)::
+
+    language                                 how an inflected keyword is found
+    ---------------------------------------  ----------------------------------------------------
+    en ru es fr de pt it nl pl tr ar         Snowball stem of the word equals the stem of a
+                                             keyword ("opting" -> opt, "cancelen" -> cancel)
+    ru (verb stems Snowball keeps apart),    inflections listed under the keyword in
+    uk, ja, zh (no Snowball stemmer, or no   keywords.yaml ("отпишитесь" under ОТПИСАТЬСЯ), so
+    inflection to strip)                     compliance staff can read and edit them
+
+A keyword is stemmed only if it and its stem have at least MIN_STEM letters: "fin", "baja" and
+"parar" would otherwise take "final", "bajo" and "para". Protected words never match by stem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import Stemmer
+
+from keywords.hits import Hit
+from keywords.model import Entry, RuleFile
+from keywords.normalize import analyse
+
+SNOWBALL = {"en": "english", "ru": "russian", "es": "spanish", "fr": "french", "de": "german",
+            "pt": "portuguese", "it": "italian", "nl": "dutch", "pl": "polish", "tr": "turkish",
+            "ar": "arabic"}
+SCRIPT = {"ru": "cyrillic", "ar": "arabic"}
+"""A word is stemmed only by the stemmers of its script (one Cyrillic, one Arabic, nine Latin)."""
+PREFIX_STRIPPING = frozenset({"nl", "ar"})
+STEMMED_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
+MIN_STEM = 4
+_MAX_CACHE = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A word that inflects a keyword: that keyword's hit and the stem (or listed form) matched."""
+
+    hit: Hit
+    matched: str
+
+
+def _form(intent: str, rule: str, language: str, matched: str) -> Form:
+    return Form(Hit(intent, rule, frozenset({language}), (matched,)), matched)
+
+
+class StemIndex:
+    """Keyword stems per language and listed inflections; ``lookup`` answers per word, cached."""
+
+    def __init__(self, rf: RuleFile, protected: set[str]) -> None:
+        self.stemmers: dict[str, Stemmer.Stemmer] = {}
+        self.stems: dict[str, dict[str, Form]] = {}
+        self.listed: dict[str, Form] = {}
+        self.protected = protected
+        self._cache: dict[str, Form | None] = {}
+        self.misses: set[str] = set()
+        self.scripts: dict[str, tuple[str, ...]] = {}
+        for lang in rf.languages.values():
+            algorithm = SNOWBALL.get(lang.code)
+            if algorithm is not None:
+                self.stemmers[lang.code] = stemmer = Stemmer.Stemmer(algorithm)
+                table = self.stems.setdefault(lang.code, {})
+                for e in lang.keywords:
+                    words = analyse(e.text).words
+                    if e.intent not in STEMMED_INTENTS or len(words) != 1 or len(words[0]) < MIN_STEM:
+                        continue
+                    stem = stemmer.stemWord(words[0])
+                    if len(stem) >= MIN_STEM and words[0].isalpha():
+                        table.setdefault(stem, _form(e.intent, e.text, lang.code, stem))
+                script = SCRIPT.get(lang.code, "latin")
+                self.scripts[script] = (*self.scripts.get(script, ()), lang.code)
+            by_key: dict[str, Entry] = {}
+            for e in lang.keywords:
+                by_key.setdefault("".join(analyse(e.text).words), e)
+            for keyword, form, _ in lang.inflections:
+                entry = by_key.get("".join(analyse(keyword).words))
+                key = "".join(analyse(form).words)
+                if entry is not None and key:
+                    self.listed.setdefault(key, _form(entry.intent, entry.text, lang.code, key))
+        # First letters of every keyword stem, for the stemmers that only strip suffixes (Dutch
+        # drops a "ge-" prefix and Arabic an article, so every word goes through those two).
+        self.starts: dict[str, frozenset[str]] = {
+            code: frozenset(stem[:MIN_STEM] for stem in table) for code, table in self.stems.items()
+            if code not in PREFIX_STRIPPING}
+        self.listed_words = [analyse(form).words for _, form, _ in rf_inflections(rf)]
+        self.listed_first = frozenset(words[0] for words in self.listed_words if words)
+        self.listed_prefixes = frozenset(key[:j] for key in self.listed for j in range(1, len(key) + 1))
+
+    def lookup(self, word: str) -> Form | None:
+        """The keyword ``word`` inflects, if any (listed forms first, then stems in file order)."""
+        found = self._cache.get(word, False)
+        if found is not False:
+            return found  # type: ignore[return-value]
+        result = self._lookup(word)
+        if len(self._cache) < _MAX_CACHE:
+            self._cache[word] = result
+            if result is None:
+                self.misses.add(word)
+        return result
+
+    def any_form(self, words: tuple[str, ...]) -> bool:
+        """Some word inflects a keyword (words known not to are skipped in one set operation)."""
+        return any(self.lookup(w) is not None for w in set(words).difference(self.misses))
+
+    def _lookup(self, word: str) -> Form | None:
+        listed = self.listed.get(word)
+        if listed is not None:
+            return listed
+        if len(word) < MIN_STEM or word in self.protected or not word.isalpha():
+            return None
+        for code in self.scripts.get(_script(word[0]), ()):
+            starts = self.starts.get(code)
+            if starts is not None and word[:MIN_STEM] not in starts:
+                continue  # a suffix-stripping stemmer keeps the start: no keyword stem begins like this
+            form = self.stems[code].get(self.stemmers[code].stemWord(word))
+            if form is not None:
+                return form
+        return None
+
+
+def rf_inflections(rf: RuleFile) -> list[tuple[str, str, int]]:
+    """Every listed inflection of the file: (keyword, form, line)."""
+    return [item for lang in rf.languages.values() for item in lang.inflections]
+
+
+def _script(ch: str) -> str:
+    cp = ord(ch)
+    if 0x0400 <= cp < 0x0530:
+        return "cyrillic"
+    if 0x0600 <= cp < 0x0700:
+        return "arabic"
+    return "latin"

@@ -39,12 +39,20 @@ CONSENT_ACTIONS = {"opt_out": "opt_out", "opt_in": "opt_in"}
 """Intents that change consent, and the ledger action each one records."""
 DOUBLE_OPT_IN_ACTIONS = ("join", "confirm")
 """Keyword-file actions of double opt-in: JOIN asks for a YES within the window, YES confirms."""
+ANSWER_ONLY_ACTIONS = ("ask",)
+"""Keyword-file actions that are answered (the ask reply: send START to confirm) and change no consent."""
 DOUBLE_OPT_IN_WINDOW = timedelta(hours=24)
 
 
 def consent_action(decision: Decision) -> str | None:
-    """The ledger action a decision asks for: JOIN and YES by their keyword action, others by intent."""
+    """The ledger action a decision asks for: JOIN and YES by their keyword action, others by intent.
+
+    An `ask` (a re-subscribe reached only by a typo or a loose phrase) changes nothing: texting a
+    person who did not ask is the costly mistake, so it is only answered, asking for START.
+    """
     action = getattr(decision, "action", None)  # Decision.action: the keyword file's intent that matched
+    if action in ANSWER_ONLY_ACTIONS:
+        return None
     return action if action in DOUBLE_OPT_IN_ACTIONS else CONSENT_ACTIONS.get(decision.intent)
 
 

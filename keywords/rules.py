@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any, Literal, cast
 
 from keywords import checks
@@ -128,8 +129,16 @@ def version_of(data: bytes) -> str:
 
 
 def parse_rules(data: bytes | str, filename: str = "<string>") -> Rules:
-    """Validate and compile a keywords file's content; raises RulesError listing every problem."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    """Validate and compile a keywords file's content; raises RulesError listing every problem.
+
+    The same content under the same name compiles once per process: Rules are immutable, and
+    every app built in one process (the test suite builds hundreds) shares them.
+    """
+    return _compiled(data.encode("utf-8") if isinstance(data, str) else data, filename)
+
+
+@lru_cache(maxsize=8)
+def _compiled(raw: bytes, filename: str) -> Rules:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

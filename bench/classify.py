@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: bench/ is not a package
 
 from keywords import load_rules  # noqa: E402
+from keywords.rules import compile_rules  # noqa: E402
 
 ORDINARY = [
     "Hi, what time does the store open on Saturday?",
@@ -44,10 +45,10 @@ def main() -> None:
     rules = load_rules(path)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    load_rules(path)  # what a hot reload costs in a running server
+    compile_rules(Path(path).read_bytes(), str(path))  # a hot reload of a changed file: never cached
     reload_s = time.perf_counter() - t0
     tracemalloc.start()  # measured apart: tracing slows the load several times over
-    load_rules(path)
+    compile_rules(Path(path).read_bytes(), str(path))
     _, load_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 

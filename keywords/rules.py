@@ -139,6 +139,11 @@ def parse_rules(data: bytes | str, filename: str = "<string>") -> Rules:
 
 @lru_cache(maxsize=8)
 def _compiled(raw: bytes, filename: str) -> Rules:
+    return compile_rules(raw, filename)
+
+
+def compile_rules(raw: bytes, filename: str = "<string>") -> Rules:
+    """parse_rules without the per-process cache: what a hot reload of a changed file costs."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -133,40 +133,28 @@ def record(
     Within the caller's deadline, else one of Database.deadline (a spool replay: one message's worth).
     """
     with deadline.within(database.deadline):
-        return _record_one(message, decision, rules_version, reply, database, limits, opt_in_window, clarifier)
-
-
-def _record_one(
-    message: InboundMessage,
-    decision: Decision,
-    rules_version: str,
-    reply: str | None,
-    database: Database,
-    limits: ReplyPolicy | None,
-    opt_in_window: timedelta,
-    clarifier: Clarifier | None,
-) -> Outcome:
-    action = consent_action(decision)
-    if action not in DOUBLE_OPT_IN_ACTIONS and clarifier is None:
-        # The common case: committed together with the other messages this worker has in hand.
-        # JOIN/YES and scope clarification (its question and answer share the message's
-        # transaction) take the general path below.
-        stored = intake(database).record(_inbound(message, decision, rules_version, reply, action, limits))
-        if stored.withheld is not None:
-            REPLIES_WITHHELD.labels(stored.withheld).inc()
-            log.info("reply to inbound %s withheld by the %s limit", message.message_id, stored.withheld)
-        if action and not message.from_.is_phone:
-            log.info("not a phone sender (%s); %s recorded without a consent change", message.from_.kind, decision.intent)
-        return Outcome(intent=stored.intent, reply=stored.reply, duplicate=stored.duplicate)
-    try:
-        return _record(message, decision, rules_version, reply, database, limits, opt_in_window, clarifier)
-    except IntegrityError:
-        # A concurrent delivery of the same message id won the race: answer as it did.
-        with database.begin() as session:
-            found = consent.find_inbound(session, message.provider, message.message_id)
-        if found is None:
-            raise
-        return Outcome(intent=found.intent, reply=found.reply, duplicate=True)
+        action = consent_action(decision)
+        if action not in DOUBLE_OPT_IN_ACTIONS and clarifier is None:
+            # The common case: committed together with the other messages this worker has in hand.
+            # JOIN/YES and scope clarification (its question and answer share the message's
+            # transaction) take the general path below.
+            stored = intake(database).record(_inbound(message, decision, rules_version, reply, action, limits))
+            if stored.withheld is not None:
+                REPLIES_WITHHELD.labels(stored.withheld).inc()
+                log.info("reply to inbound %s withheld by the %s limit", message.message_id, stored.withheld)
+            if action and not message.from_.is_phone:
+                log.info("not a phone sender (%s); %s recorded without a consent change",
+                         message.from_.kind, decision.intent)
+            return Outcome(intent=stored.intent, reply=stored.reply, duplicate=stored.duplicate)
+        try:
+            return _record(message, decision, rules_version, reply, database, limits, opt_in_window, clarifier)
+        except IntegrityError:
+            # A concurrent delivery of the same message id won the race: answer as it did.
+            with database.begin() as session:
+                found = consent.find_inbound(session, message.provider, message.message_id)
+            if found is None:
+                raise
+            return Outcome(intent=found.intent, reply=found.reply, duplicate=True)
 
 
 def _inbound(

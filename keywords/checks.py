@@ -158,7 +158,7 @@ def rendered_replies(rf: RuleFile) -> list[RenderedReply]:
                 tmpl = sender.replies.get(code, {}).get(kind) or lang.replies.get(kind)
                 if tmpl is None:
                     continue
-                text = render(tmpl, sender)
+                text = render(tmpl, sender, lang)
                 sent = fill(text, SAMPLE_VALUES) if kind in FILLED_WHEN_SENT else text
                 out.append(RenderedReply(sender.key, code, kind, text, tmpl.line, tmpl.max_segments, measure(sent)))
     return out

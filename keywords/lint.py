@@ -11,7 +11,10 @@ from keywords.model import Language, ReplyText, Sender
 from keywords.normalize import analyse
 from keywords.sms import Encoding, measure
 
-PLACEHOLDERS = frozenset({"brand", "contact"})
+PLACEHOLDERS = frozenset({"brand", "contact", "frequency"})
+# CTIA's terms: the replies that (re)start a program or answer HELP state the message frequency
+# ({frequency}) and that message and data rates may apply (the language's `rates`).
+TERMS_KINDS = ("help", "opt_in", "join", "confirm")
 # Placeholders filled when the reply is sent, per reply kind: the kind must use them, no other may.
 FILLED_WHEN_SENT: dict[str, frozenset[str]] = {
     "opt_out_clarify": frozenset({"topics"}),
@@ -50,10 +53,16 @@ def placeholders(template: str) -> set[str] | None:
         return None
 
 
-def render(reply: ReplyText, sender: Sender) -> str:
-    """Fill {brand} and {contact}, keeping {topics} for `fill`; templates were validated at load."""
+def frequency_of(sender: Sender, lang: Language) -> str:
+    """{frequency}: the brand's text for this language, else for every language, else the language's."""
+    return sender.frequency.get(lang.code) or sender.frequency.get("") or lang.frequency
+
+
+def render(reply: ReplyText, sender: Sender, lang: Language) -> str:
+    """Fill {brand}, {contact} and {frequency}, keeping {topics} for `fill`; validated at load."""
     kept = {name: "{" + name + "}" for names in FILLED_WHEN_SENT.values() for name in names}
-    return reply.text.format_map({**kept, "brand": sender.brand, "contact": sender.contact})
+    return reply.text.format_map({**kept, "brand": sender.brand, "contact": sender.contact,
+                                  "frequency": frequency_of(sender, lang)})
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -89,7 +98,8 @@ MUST_NAME: dict[str, tuple[tuple[str, str, str], ...]] = {
     "help": (("opt_out", "how to opt out", "STOP"),),
     "join": (("confirm", "how to confirm", "YES"), ("opt_out", "how to opt out", "STOP"),
              ("help", "how to get help", "HELP")),
-    "confirm": (("opt_out", "how to opt out", "STOP"),),
+    "confirm": (("opt_out", "how to opt out", "STOP"), ("help", "how to get help", "HELP")),
+    "opt_in": (("opt_out", "how to opt out", "STOP"), ("help", "how to get help", "HELP")),
     "ask": (("opt_in", "how to re-subscribe", "START"),),
     "opt_out_clarify": (("opt_in", "how to re-subscribe", "START"),),
     "opt_out_narrowed": (("opt_out", "how to stop everything", "STOP"),),
@@ -126,6 +136,18 @@ def lint(r: RenderedReply, lang: Language, keywords: dict[str, list[str]], sende
                             "an opt-out confirmation must not market")
     if r.kind == "help" and sender.contact and not _contains(words, sender.contact):
         problems.append(f"{where} does not give the contact '{sender.contact}' (use {{contact}})")
+    if r.kind in TERMS_KINDS:
+        freq = frequency_of(sender, lang)
+        if not freq:
+            problems.append(f"{where} has no message frequency: set languages.{lang.code}.frequency "
+                            "(such as 'Msg freq varies') or the brand's frequency, and use {frequency}")
+        elif not _contains(words, freq):
+            problems.append(f"{where} does not state the message frequency '{freq}' (use {{frequency}})")
+        if not lang.rates:
+            problems.append(f"{where} cannot say that rates may apply: set languages.{lang.code}.rates "
+                            "to this language's 'Msg&data rates may apply'")
+        elif not _contains(words, lang.rates):
+            problems.append(f"{where} does not say '{lang.rates}' (the language's rates notice)")
     for section, what, example in MUST_NAME.get(r.kind, ()):
         if not any(_contains(words, w) for w in keywords.get(section, ())):
             problems.append(f"{where} does not say {what} (name {with_article(section)} keyword such as {example})")

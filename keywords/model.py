@@ -75,6 +75,14 @@ class Language:
     # (keyword as written, inflected form, line): forms listed for languages without a stemmer
     inflections: list[tuple[str, str, int]] = field(default_factory=list)
     replies: dict[str, ReplyText] = field(default_factory=dict)
+    # CTIA terms every HELP and START/JOIN/YES reply carries: "Msg&data rates may apply" in this
+    # language, and the default message frequency ("Msg freq varies") a brand may override.
+    rates: str = ""
+    frequency: str = ""
+    # False until a fluent speaker has approved the replies: an unreviewed language's replies are
+    # sent only when neither the sender's language nor English has one (see Rules.reply).
+    reviewed: bool = True
+    rates_line: int = 0
 
 
 @dataclass(slots=True)
@@ -88,6 +96,10 @@ class Sender:
     language: str
     replies: dict[str, dict[str, ReplyText]] = field(default_factory=dict)
     language_line: int = 0
+    # {frequency} per language code ("" for every language); unset: the language's default.
+    frequency: dict[str, str] = field(default_factory=dict)
+    # ISO country of the program ("CA": Canadian rules for reply languages); None: from the number.
+    country: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

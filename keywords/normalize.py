@@ -8,8 +8,8 @@ Steps, in order (each exists because real opt-out replies look like that):
    Cyrillic letters ("ARRÊT" -> "arret", "ё" -> "е"); fold Arabic alef/yeh/teh-marbuta forms.
    Kana and Han are left alone (their marks change the word). Folding is for matching only.
 3. Split into words; anything that is not a letter or digit (punctuation, quotes, emoji,
-   whitespace runs) separates words. Han and kana characters are one word each, since those
-   scripts do not separate words with spaces.
+   whitespace runs) separates words. Han, kana and Thai characters are one word each, since
+   those scripts do not separate words with spaces.
 4. Per word: look-alike letters are mapped to the word's majority script ("SТОР" with Cyrillic
    ТОР -> "stop"); digits inside an otherwise alphabetic word become letters ("ST0P", "5TOP");
    runs of three or more equal letters shrink to one ("STOOOOP" -> "stop").
@@ -35,8 +35,13 @@ from keywords.confusables import (
     LATIN_TO_CYRILLIC,
 )
 
-_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+")
+# Scripts written without spaces between words: one character is one word (Thai's vowel and tone
+# marks are deleted with the other combining marks in step 2, on both sides of every match).
+_CJK = "\u0e00-\u0e7f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Spacing vowel signs of the Indic scripts (Devanagari to Sinhala) are letters' parts, not breaks:
+# "रोको" is one word, as its writer sees it.
+_SPACING_MARKS = "".join(chr(cp) for cp in range(0x0900, 0x0E00) if unicodedata.category(chr(cp)) == "Mc")
+_TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_]|[{_SPACING_MARKS}])+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _RUN3 = re.compile(r"([^\W\d_])\1{2,}")
 _QUESTION = frozenset("?¿؟")
@@ -173,7 +178,7 @@ def _fix_word(word: str) -> str:
 
 def _is_single_letter(w: str) -> bool:
     # Every CJK range starts at U+3040 or later: below it, no regex is needed.
-    return len(w) == 1 and w.isalpha() and (w < "\u3040" or not _CJK_CHAR.match(w))
+    return len(w) == 1 and w.isalpha() and (w < "\u0e00" or not _CJK_CHAR.match(w))
 
 
 def _join_single_letters(words: list[str]) -> list[str]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, Literal, cast
 
+import phonenumbers
+
 from keywords import checks
 from keywords.errors import RulesError
 from keywords.lint import FILLED_WHEN_SENT, RenderedReply, fill, render
@@ -92,8 +94,26 @@ class Rules:
             return self.file.senders[sender]
         return self.file.default_sender
 
+    def reply_languages(self, language: str | None, sender: str | None) -> tuple[str, ...]:
+        """The languages a reply is looked up in, best first.
+
+        The message's language, else the sender's, else English; a language whose replies no fluent
+        speaker has approved (``reviewed: false``) comes after those. A Canadian program (the
+        brand's ``country: CA``, else a +1 number in Canada) answers in English or French only, by
+        the message (CWTA: STOP and HELP in English, ARRET and AIDE in French), whatever its
+        default language: a message in no single language (STOP is English and French) gets English.
+        """
+        s = self.sender(sender)
+        if country_of(s, sender) == "CA":
+            chain: tuple[str | None, ...] = ("fr" if language == "fr" else "en", "en")
+        else:
+            chain = (language, s.language, "en")
+        langs = self.file.languages
+        named = tuple(dict.fromkeys(c for c in chain if c is not None and c in langs))
+        return (*(c for c in named if langs[c].reviewed), *(c for c in named if not langs[c].reviewed))
+
     def reply(self, kind: str, language: str | None, sender: str | None, topics: str | None = None) -> str | None:
-        """Reply text for ``kind`` in ``language``, else the sender's language, else English.
+        """Reply text for ``kind`` in the first of `reply_languages` that has one.
 
         ``topics`` fills {topics} in the kinds that list them (opt_out_clarify, opt_out_narrowed).
         """
@@ -102,9 +122,7 @@ class Rules:
         if (topics is not None) != (kind in FILLED_WHEN_SENT):
             raise ValueError(f"topics are given with, and only with, the {' and '.join(FILLED_WHEN_SENT)} replies")
         s = self.sender(sender)
-        for lang in (language, s.language, "en"):
-            if lang is None:
-                continue
+        for lang in self.reply_languages(language, sender):
             text = self._replies.get((s.key, lang, kind))
             if text is not None:
                 return text if topics is None else fill(text, {"topics": topics})
@@ -120,7 +138,25 @@ class Rules:
         """Render a template directly (no fallback); for tools."""
         s = self.sender(sender)
         tmpl = s.replies.get(language, {}).get(kind) or self.file.languages[language].replies.get(kind)
-        return render(tmpl, s) if tmpl else None
+        return render(tmpl, s, self.file.languages[language]) if tmpl else None
+
+
+@lru_cache(maxsize=4096)
+def _region(number: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.region_code_for_number(parsed)
+
+
+def country_of(s: Sender, sender: str | None) -> str | None:
+    """The program's country: the brand's ``country`` setting, else the sender number's region."""
+    if s.country:
+        return s.country
+    if sender and sender.startswith("+") and sender[1:].isdigit():
+        return _region(sender)
+    return None
 
 
 def version_of(data: bytes) -> str:

@@ -19,11 +19,11 @@ from keywords.model import (
 from keywords.yamlnodes import Map, Node, Null, Seq, Text
 
 TOP_FIELDS = ("settings", "senders", "languages", "reasons", "examples")
-LANGUAGE_FIELDS = ("name", *SECTIONS, *WORD_LISTS, "inflections", "replies")
+LANGUAGE_FIELDS = ("name", *SECTIONS, *WORD_LISTS, "inflections", "replies", "rates", "frequency", "reviewed")
 INTENT_FIELDS = {"opt_out": ("keywords", "phrases"), "opt_out_all": ("keywords", "phrases"),
                  "opt_in": ("keywords", "phrases"), "help": ("keywords",),
                  "join": ("keywords",), "confirm": ("keywords",), "ask": ("keywords", "phrases")}
-SENDER_FIELDS = ("brand", "contact", "language", "replies")
+SENDER_FIELDS = ("brand", "contact", "language", "replies", "frequency", "country")
 SETTINGS_FIELDS = ("max_message_chars", "guard_window", "max_courtesy_words", "fuzzy")
 FUZZY_FIELDS = ("enabled", "intents", "min_score", "max_edits", "typo_model_below",
                 "drop_letter_from")
@@ -178,6 +178,10 @@ class Reader:
             setattr(lang, name, self.texts(m.get(name), f"{where}.{name}"))
         lang.inflections = self.inflections(m.get("inflections"), f"{where}.inflections")
         lang.replies = self.replies(m.get("replies"), f"{where}.replies")
+        lang.rates = self.text(m.get("rates"), f"{where}.rates", code.line, required=False) or ""
+        lang.rates_line = getattr(m.get("rates"), "line", code.line)
+        lang.frequency = self.text(m.get("frequency"), f"{where}.frequency", code.line, required=False) or ""
+        lang.reviewed = self.boolean(m.get("reviewed"), f"{where}.reviewed", True)
         return lang
 
     def inflections(self, node: Node | None, where: str) -> list[tuple[str, str, int]]:
@@ -202,10 +206,27 @@ class Reader:
             language=field("language", default.language if default else "en"),
         )
         sender.language_line = getattr(m.get("language"), "line", key.line)
+        sender.frequency = self.frequency(m.get("frequency"), f"{where}.frequency",
+                                          default.frequency if default else {})
+        country = self.text(m.get("country"), f"{where}.country", key.line, required=False)
+        if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            self.fail(m["country"].line, f"{where}.country must be a two-letter ISO country code such as CA")
+            country = None
+        sender.country = country.upper() if country else (default.country if default else None)
         per_lang = self.mapping(m.get("replies"), f"{where}.replies", None)
         for code, value in per_lang.items():
             sender.replies[str(code)] = self.replies(value, f"{where}.replies.{code}")
         return sender
+
+    def frequency(self, node: Node | None, where: str, fallback: dict[str, str]) -> dict[str, str]:
+        """A brand's message frequency: one text for every language, or {language code: text}."""
+        if node is None:
+            return fallback
+        if isinstance(node, Map):
+            return {str(code): text for code, value in node.items()
+                    if (text := self.text(value, f"{where}.{code}", node.line)) is not None}
+        text = self.text(node, where, getattr(node, "line", 0))
+        return {"": text} if text is not None else fallback
 
     def reasons(self, node: Node | None) -> list[Reason]:
         if node is None:

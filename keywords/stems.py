@@ -27,9 +27,14 @@ from keywords.normalize import analyse
 
 SNOWBALL = {"en": "english", "ru": "russian", "es": "spanish", "fr": "french", "de": "german",
             "pt": "portuguese", "it": "italian", "nl": "dutch", "pl": "polish", "tr": "turkish",
-            "ar": "arabic"}
-SCRIPT = {"ru": "cyrillic", "ar": "arabic"}
-"""A word is stemmed only by the stemmers of its script (one Cyrillic, one Arabic, nine Latin)."""
+            "ar": "arabic", "sv": "swedish", "da": "danish", "no": "norwegian", "fi": "finnish",
+            "et": "estonian", "cs": "czech", "hu": "hungarian", "ro": "romanian", "ca": "catalan",
+            "lt": "lithuanian", "el": "greek", "hi": "hindi", "fa": "persian", "id": "indonesian",
+            "ms": "indonesian", "sr": "serbian", "hr": "serbian"}
+SCRIPT: dict[str, tuple[str, ...]] = {"ru": ("cyrillic",), "ar": ("arabic",), "fa": ("arabic",),
+                                      "el": ("greek",), "hi": ("devanagari",),
+                                      "sr": ("cyrillic", "latin")}
+"""A word is stemmed only by the stemmers of its script (Serbian's reads both of its alphabets)."""
 PREFIX_STRIPPING = frozenset({"nl", "ar"})
 STEMMED_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
 MIN_STEM = 4
@@ -71,8 +76,8 @@ class StemIndex:
                     stem = stemmer.stemWord(words[0])
                     if len(stem) >= MIN_STEM and words[0].isalpha():
                         table.setdefault(stem, _form(e.intent, e.text, lang.code, stem))
-                script = SCRIPT.get(lang.code, "latin")
-                self.scripts[script] = (*self.scripts.get(script, ()), lang.code)
+                for script in SCRIPT.get(lang.code, ("latin",)):
+                    self.scripts[script] = (*self.scripts.get(script, ()), lang.code)
             by_key: dict[str, Entry] = {}
             for e in lang.keywords:
                 by_key.setdefault("".join(analyse(e.text).words), e)
@@ -133,4 +138,10 @@ def _script(ch: str) -> str:
         return "cyrillic"
     if 0x0600 <= cp < 0x0700:
         return "arabic"
-    return "latin"
+    if 0x0370 <= cp < 0x0400:
+        return "greek"
+    if 0x0900 <= cp < 0x0980:
+        return "devanagari"
+    if cp < 0x0250 or 0x1E00 <= cp < 0x1F00:
+        return "latin"
+    return "other"

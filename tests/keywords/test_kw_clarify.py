@@ -15,7 +15,7 @@ LISTED = "1 offers, 2 news, 3 events"
 CLARIFY = ('      opt_out_clarify: {text: "{brand}: all stopped. If you do not reply, it stays so. To stop only some '
            'topics, reply with their numbers: {topics}. Reply START to resubscribe now.", max_segments: 2}\n')
 NARROWED = '      opt_out_narrowed: "{brand}: no more {topics} messages. Reply STOP to stop all."\n'
-ANCHOR = '      help: "{brand}: help at {contact}. Reply STOP to stop."\n'
+ANCHOR = '      help: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop."\n'
 WITH_BOTH = MINIMAL.replace(ANCHOR, ANCHOR + CLARIFY + NARROWED)
 
 
@@ -59,11 +59,13 @@ def test_a_language_without_them_falls_back(tmp_path: Path) -> None:
       keywords: [ALTA]
     help:
       keywords: [AYUDA]
+    rates: Pueden aplicar tarifas
+    frequency: Frecuencia variable
     replies:
       opt_out: "{brand}: baja. Responde ALTA para volver."
       opt_out_all: "{brand}: baja de todo. Responde ALTA para volver."
-      opt_in: "{brand}: alta. Responde BAJA para salir."
-      help: "{brand}: ayuda {contact}. Responde BAJA para salir."
+      opt_in: "{brand}: alta. {frequency}. Pueden aplicar tarifas. Responde BAJA para salir, AYUDA para ayuda."
+      help: "{brand}: ayuda {contact}. {frequency}. Pueden aplicar tarifas. Responde BAJA para salir."
 examples:'''
     rules = load_rules(write(tmp_path, WITH_BOTH.replace("examples:", spanish, 1)))
     assert rules.reply("opt_out_clarify", "es", None, topics="1 a, 2 b") == rules.reply(

@@ -89,16 +89,16 @@ WITH_DOI = MINIMAL.replace("""    help:
       keywords: [JOIN]
     confirm:
       keywords: [YES]
-""").replace("""      help: "{brand}: help at {contact}. Reply STOP to stop."
-""", """      help: "{brand}: help at {contact}. Reply STOP to stop."
-      join: "{brand}: reply YES to confirm. Reply STOP to stop, HELP for help."
-      confirm: "{brand}: confirmed. Reply STOP to stop."
+""").replace("""      help: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop."
+""", """      help: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop."
+      join: "{brand}: reply YES to confirm. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."
+      confirm: "{brand}: confirmed. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."
 """).replace("  none: [hello]", "  join: [JOIN]\n  confirm: [yes please]\n  none: [hello, yes I'll be there at 5]")
 
 
 def test_minimal_file_with_double_opt_in_loads(tmp_path: Path) -> None:
     rules = load_rules(write(tmp_path, WITH_DOI))
-    assert (rules.classify("YES").action, rules.reply("confirm", "en", None)) == ("confirm", "Acme: confirmed. Reply STOP to stop.")
+    assert (rules.classify("YES").action, rules.reply("confirm", "en", None)) == ("confirm", "Acme: confirmed. Msg freq varies. Msg&data rates may apply. Reply STOP to stop, HELP for help.")
 
 
 REFUSALS = [
@@ -110,21 +110,21 @@ REFUSALS = [
                  "protected word 'quite' is also the confirm keyword", id="confirm-is-protected-word"),
     pytest.param("keywords: [YES]", "keywords: [YES, QUITE]", "keywords: [YES, QUITE]",
                  "confirm keyword 'QUITE' is 1 edit(s) from opt_out keyword 'QUIT'", id="confirm-a-typo-from-quit"),
-    pytest.param('join: "{brand}: reply YES to confirm. Reply STOP to stop, HELP for help."',
-                 'join: "{brand}: reply OK to confirm. Reply STOP to stop, HELP for help."', "join: ",
+    pytest.param('join: "{brand}: reply YES to confirm. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."',
+                 'join: "{brand}: reply OK to confirm. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."', "join: ",
                  "does not say how to confirm (name a confirm keyword such as YES)", id="join-reply-without-yes"),
-    pytest.param('join: "{brand}: reply YES to confirm. Reply STOP to stop, HELP for help."',
-                 'join: "{brand}: reply YES to confirm. Reply HELP for help."', "join: ",
+    pytest.param('join: "{brand}: reply YES to confirm. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."',
+                 'join: "{brand}: reply YES to confirm. {frequency}. Msg&data rates may apply. Reply HELP for help."', "join: ",
                  "does not say how to opt out (name an opt_out keyword such as STOP)", id="join-reply-without-stop"),
-    pytest.param('join: "{brand}: reply YES to confirm. Reply STOP to stop, HELP for help."',
-                 'join: "{brand}: reply YES to confirm. Reply STOP to stop."', "join: ",
+    pytest.param('join: "{brand}: reply YES to confirm. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."',
+                 'join: "{brand}: reply YES to confirm. {frequency}. Msg&data rates may apply. Reply STOP to stop."', "join: ",
                  "does not say how to get help (name a help keyword such as HELP)", id="join-reply-without-help"),
-    pytest.param('join: "{brand}: reply YES to confirm. Reply STOP to stop, HELP for help."',
-                 'join: "Reply YES to confirm. Reply STOP to stop, HELP for help."', "join: ",
+    pytest.param('join: "{brand}: reply YES to confirm. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."',
+                 'join: "Reply YES to confirm. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."', "join: ",
                  "does not name the brand 'Acme'", id="join-reply-without-brand"),
-    pytest.param('confirm: "{brand}: confirmed. Reply STOP to stop."', 'confirm: "{brand}: confirmed."',
+    pytest.param('confirm: "{brand}: confirmed. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."', 'confirm: "{brand}: confirmed."',
                  "confirm: ", "does not say how to opt out", id="confirm-reply-without-stop"),
-    pytest.param('      confirm: "{brand}: confirmed. Reply STOP to stop."\n', "", "  en:",
+    pytest.param('      confirm: "{brand}: confirmed. {frequency}. Msg&data rates may apply. Reply STOP to stop, HELP for help."\n', "", "  en:",
                  "languages.en has no confirm reply", id="confirm-keywords-without-reply"),
     pytest.param("    confirm:\n      keywords: [YES]", "    confirm:\n      keywords: [YES]\n      phrases: [yes i do]",
                  "phrases: [yes i do]", "unknown field 'phrases' in languages.en.confirm", id="confirm-has-no-phrases"),
@@ -146,7 +146,7 @@ def test_files_without_double_opt_in_need_no_join_replies(tmp_path: Path) -> Non
 
 def test_sender_override_of_join_reply(tmp_path: Path) -> None:
     text = WITH_DOI.replace("    language: en\n", "    language: en\n  'MG123':\n    brand: Zed\n    replies:\n"
-                            "      en:\n        join: \"{brand}: text YES to join us. STOP to stop, HELP for help.\"\n", 1)
+                            "      en:\n        join: \"{brand}: text YES to join us. {frequency}. Msg&data rates may apply. STOP to stop, HELP for help.\"\n", 1)
     rules = load_rules(write(tmp_path, text))
-    assert rules.reply("join", "en", "MG123") == "Zed: text YES to join us. STOP to stop, HELP for help."
-    assert rules.reply("confirm", "en", "MG123") == "Zed: confirmed. Reply STOP to stop."
+    assert rules.reply("join", "en", "MG123") == "Zed: text YES to join us. Msg freq varies. Msg&data rates may apply. STOP to stop, HELP for help."
+    assert rules.reply("confirm", "en", "MG123") == "Zed: confirmed. Msg freq varies. Msg&data rates may apply. Reply STOP to stop, HELP for help."

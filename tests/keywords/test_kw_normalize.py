@@ -46,6 +46,9 @@ TABLE = [
     ("arabic tatweel", "إيقـــاف", "ايقاف"),
     ("han split into words", "请 退订", "请退订"),
     ("katakana half width", "ｽﾄｯﾌﾟ", "ストップ"),
+    ("thai split into characters, marks dropped", "หยุด ส่ง", "หยดสง"),
+    ("devanagari spacing vowel sign inside the word", "रोको", "रोको"),
+    ("bengali spacing vowel signs inside the word", "বন্ধ করো", "বনধ করো"),
     ("control characters", "st\x00op\x07", "st op"),
     ("empty", "", ""),
     ("only emoji", "🛑🛑", ""),
@@ -55,6 +58,12 @@ TABLE = [
 @pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in TABLE], ids=[i for i, _, _ in TABLE])
 def test_normalize_table(text: str, expected: str) -> None:
     assert normalize(text) == expected
+
+
+def test_thai_and_indic_word_boundaries() -> None:
+    assert analyse("ยกเลิกค่ะ").words == tuple("ยกเลกคะ")  # no spaces: one word per character
+    assert analyse("मत भेजो").words == ("मत", "भजो")  # the e-matra is non-spacing; the o-matra spaces
+    assert analyse("ก ข ค").words == ("ก", "ข", "ค")  # never joined like "S T O P"
 
 
 def test_question_mark_is_noticed() -> None:

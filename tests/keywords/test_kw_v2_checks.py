@@ -24,8 +24,8 @@ V2 = MINIMAL.replace("""    courtesy: [please]
       keywords: [HELP]
     ask:
       keywords: [SUBSCRIBE]
-""").replace("""      help: "{brand}: help at {contact}. Reply STOP to stop."
-""", """      help: "{brand}: help at {contact}. Reply STOP to stop."
+""").replace("""      help: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop."
+""", """      help: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop."
       ask: "{brand}: reply START to get our texts again."
 """).replace("  none: [hello]", "  ask: [subscribe]\n  none: [hello, stop texting me but keep the deals]")
 

@@ -30,8 +30,8 @@ CASES = [
                  "courtesy word 'stop' is also the opt_out keyword", id="courtesy-is-keyword"),
     pytest.param("[STOP, QUIT, END,", "[STOP, END,", "[STOP, END,", "FCC opt-out word 'quit'",
                  id="fcc-word-missing"),
-    pytest.param('help: "{brand}: help at {contact}. Reply STOP to stop."',
-                 'help: "{brand}: help at {contact}. Reply STOP to stop. ' + "Really, " * 20 + '"',
+    pytest.param('help: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop."',
+                 'help: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop. ' + "Really, " * 20 + '"',
                  "help: ", "2 SMS segments but the file allows 1", id="reply-too-long"),
     pytest.param('opt_out: "{brand}: unsubscribed. Reply START to resubscribe."',
                  'opt_out: "{brand}: unsubscribed. Reply START to resubscribe. bit.ly/x"',
@@ -48,7 +48,7 @@ CASES = [
     pytest.param('opt_out: "{brand}: unsubscribed. Reply START to resubscribe."',
                  'opt_out: "{brand}: unsubscribed."', "opt_out: ", "does not say how to re-subscribe",
                  id="opt-out-without-resubscribe"),
-    pytest.param('help: "{brand}: help at {contact}. Reply STOP to stop."',
+    pytest.param('help: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop."',
                  'help: "{brand}: help at {phone}. Reply STOP to stop."', "help: ",
                  "unknown placeholder(s) phone", id="unknown-placeholder"),
     pytest.param("  none: [hello]", "  none: [hello, stop please]", "none: [hello, stop please]",
@@ -72,8 +72,8 @@ def test_refusal(tmp_path: Path, old: str, new: str, needle: str, reason: str) -
 
 
 def test_max_segments_allows_long_reply(tmp_path: Path) -> None:
-    long = 'help: {text: "{brand}: help at {contact}. Reply STOP to stop. ' + "Really, " * 20 + '", max_segments: 2}'
-    text = MINIMAL.replace('help: "{brand}: help at {contact}. Reply STOP to stop."', long)
+    long = 'help: {text: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop. ' + "Really, " * 20 + '", max_segments: 2}'
+    text = MINIMAL.replace('help: "{brand}: help at {contact}. {frequency}. Msg&data rates may apply. Reply STOP to stop."', long)
     rules = load_rules(write(tmp_path, text))
     assert len(rules.reply("help", "en", None) or "") > 160
 
@@ -99,8 +99,8 @@ def test_lint_runs_per_brand(tmp_path: Path) -> None:
 
 def test_sender_override_reply(tmp_path: Path) -> None:
     text = MINIMAL.replace("    language: en\n", "    language: en\n  'MG123':\n    brand: Zed\n    replies:\n"
-                           "      en:\n        help: \"{brand} help: {contact}. STOP to end.\"\n", 1)
+                           "      en:\n        help: \"{brand} help: {contact}. {frequency}. Msg&data rates may apply. STOP to end.\"\n", 1)
     rules = load_rules(write(tmp_path, text))
-    assert rules.reply("help", "en", "MG123") == "Zed help: 1-800-555-0100. STOP to end."
+    assert rules.reply("help", "en", "MG123") == "Zed help: 1-800-555-0100. Msg freq varies. Msg&data rates may apply. STOP to end."
     assert rules.reply("opt_out", "en", "MG123") == "Zed: unsubscribed. Reply START to resubscribe."
-    assert rules.reply("help", "en", "+15550000000") == "Acme: help at 1-800-555-0100. Reply STOP to stop."
+    assert rules.reply("help", "en", "+15550000000") == "Acme: help at 1-800-555-0100. Msg freq varies. Msg&data rates may apply. Reply STOP to stop."

@@ -39,7 +39,7 @@ CONSENT_ACTIONS = {"opt_out": "opt_out", "opt_in": "opt_in"}
 """Intents that change consent, and the ledger action each one records."""
 DOUBLE_OPT_IN_ACTIONS = ("join", "confirm")
 """Keyword-file actions of double opt-in: JOIN asks for a YES within the window, YES confirms."""
-ANSWER_ONLY_ACTIONS = ("ask",)
+ANSWER_ONLY_ACTIONS = ("ask", "hint")
 """Keyword-file actions that are answered (the ask reply: send START to confirm) and change no consent."""
 DOUBLE_OPT_IN_WINDOW = timedelta(hours=24)
 
@@ -134,10 +134,10 @@ def record(
     """
     with deadline.within(database.deadline):
         action = consent_action(decision)
-        if action not in DOUBLE_OPT_IN_ACTIONS and clarifier is None:
+        if action not in DOUBLE_OPT_IN_ACTIONS and clarifier is None and decision.action != "hint":
             # The common case: committed together with the other messages this worker has in hand.
-            # JOIN/YES and scope clarification (its question and answer share the message's
-            # transaction) take the general path below.
+            # JOIN/YES, scope clarification (its question and answer share the message's
+            # transaction) and hints (sent only to someone not opted out) take the general path below.
             stored = intake(database).record(_inbound(message, decision, rules_version, reply, action, limits))
             if stored.withheld is not None:
                 REPLIES_WITHHELD.labels(stored.withheld).inc()
@@ -202,6 +202,9 @@ def _record(
         if action == "confirm" and not consent.can_confirm(session, message.from_.value, message.scopes):
             # A YES with nothing pending (late, or part of a conversation) gets no "confirmed" reply.
             reply = None
+        if decision.action == "hint" and message.from_.is_phone and any(
+                consent.suppression_status(session, message.from_.value, scope).suppressed for scope in message.scopes):
+            reply = None  # "reply STOP to opt out" is no news to someone who has
         # Opt-out scope clarification (gateway/clarify.py): a STOP may ask which topics it covers,
         # an answer gets its confirmation; the turn's writes follow the consent change below.
         turn = clarifier.begin(session, message, decision, reply) if clarifier is not None else None

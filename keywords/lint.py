@@ -101,6 +101,7 @@ MUST_NAME: dict[str, tuple[tuple[str, str, str], ...]] = {
     "confirm": (("opt_out", "how to opt out", "STOP"), ("help", "how to get help", "HELP")),
     "opt_in": (("opt_out", "how to opt out", "STOP"), ("help", "how to get help", "HELP")),
     "ask": (("opt_in", "how to re-subscribe", "START"),),
+    "hint": (("opt_out", "how to opt out", "STOP"),),
     "opt_out_clarify": (("opt_in", "how to re-subscribe", "START"),),
     "opt_out_narrowed": (("opt_out", "how to stop everything", "STOP"),),
 }

@@ -56,6 +56,10 @@ Tie-breaks::
       loose re-subscribe word ("subscribe")        START, no consent change
     keyword listed in several languages            language = None (ambiguous); courtesy words
                                                    of one language break the tie ("STOP bitte")
+    an opt-out keyword, then one or two words no   intent none, action hint: no change, and one
+      list of the file knows ("STOP xyzzy",        reply saying how to opt out. A known word of
+      "cancel netflix"), no question mark          any language decides as usual ("STOP lang po"
+                                                   is an opt-out, "STOP laughing" none)
 
 Fuzzy edit budget (settings.fuzzy): by keyword length, default 1-3 letters exact only ("END",
 "TD", "DUR"), 4-12 one edit, 13+ two. Keywords shorter than typo_model_below letters accept only
@@ -78,7 +82,7 @@ from collections.abc import Iterable
 from keywords.clauses import decide
 from keywords.fuzzy import FuzzyTier
 from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit, Match, compact, narrow
-from keywords.model import RuleFile
+from keywords.model import HINT, WORD_LISTS, RuleFile
 from keywords.normalize import analyse
 from keywords.request import Runs, Vocabulary, _runs
 from keywords.stems import StemIndex
@@ -151,6 +155,12 @@ class Matcher(FuzzyTier):
         self.max_segment_words = max(self.max_keyword_words, self.max_courtesy_words)
         self._build_clause_tables(rf)
         self._build_fuzzy()
+        # Every word the file knows, in any language and list: the hint's "unknown" is none of them.
+        self.known = frozenset(w for lang in rf.languages.values()
+                               for text in (*(e.text for e in (*lang.keywords, *lang.phrases)),
+                                            *(t for name in WORD_LISTS for t, _ in getattr(lang, name)),
+                                            *(f for _, f, _ in lang.inflections))
+                               for w in analyse(text).words)
 
     # -- tiers ----------------------------------------------------------------------------
     def classify(self, text: str) -> Match:
@@ -182,7 +192,15 @@ class Matcher(FuzzyTier):
                 if hit.intent == "opt_in":  # a typo never re-subscribes by itself: ask for START
                     hit = Hit("ask", hit.rule, hit.languages, hit.words)
                 return Match(hit, "fuzzy", fuzzy[1], fuzzy[2], n.text)
-        return Match(None, None, 0.0, frozenset(), n.text)
+        return (None if n.question else self._hint(words, n.text)) or Match(None, None, 0.0, frozenset(), n.text)
+
+    def _hint(self, words: tuple[str, ...], normalized: str) -> Match | None:
+        """An opt-out keyword followed by one or two unknown words: answered with how to opt out."""
+        if not 2 <= len(words) <= 3 or (hit := self.exact.get(words[0])) is None or hit.intent not in OPT_OUT_SECTIONS:
+            return None
+        if not self.known.isdisjoint(words[1:]) or any(self.stems.lookup(w) is not None for w in words[1:]):
+            return None
+        return Match(Hit(HINT, hit.rule, hit.languages, (words[0],)), "shape", 0.0, hit.languages, normalized)
 
     def _build_clause_tables(self, rf: RuleFile) -> None:
         """The request tier's and the clauses' tables, and the anchor words that rule them out cheaply."""

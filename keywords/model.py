@@ -16,11 +16,14 @@ SECTIONS = (*INTENTS, *ACTIONS)
 # per language (a language without them falls back like any reply), but each language has both or
 # neither. Their {topics} is filled when the reply is sent.
 CLARIFY_KINDS = ("opt_out_clarify", "opt_out_narrowed")
-REPLY_KINDS = (*SECTIONS, *CLARIFY_KINDS)
+# An opt-out keyword followed by one or two words the file does not know ("STOP xyzzy"): no change,
+# intent none with action hint, answered once by the hint reply ("Reply STOP to unsubscribe"). Optional.
+HINT = "hint"
+REPLY_KINDS = (*SECTIONS, *CLARIFY_KINDS, HINT)
 OPT_OUT_INTENTS = frozenset({"opt_out", "opt_out_all"})
 # The public intent of a decision by the section its keyword is listed under.
 PUBLIC_INTENT = {"opt_out": "opt_out", "opt_out_all": "opt_out", "opt_in": "opt_in", "help": "help",
-                 "join": "opt_in", "confirm": "opt_in", "ask": "opt_in"}
+                 "join": "opt_in", "confirm": "opt_in", "ask": "opt_in", HINT: "none"}
 # Per-language word lists (text, line), in file order; see keywords.yaml's header for each.
 WORD_LISTS = ("courtesy", "guards", "other_channels", "sms_words", "protected", "promotional",
               "request", "objects", "with_object", "refusals", "keep", "banter", "topics", "reasons", "conjunctions")

@@ -14,14 +14,14 @@ from keywords import checks
 from keywords.errors import RulesError
 from keywords.lint import FILLED_WHEN_SENT, RenderedReply, fill, render
 from keywords.matcher import Matcher
-from keywords.model import ACTIONS, PUBLIC_INTENT, REPLY_KINDS, Reason, RuleFile, Sender
+from keywords.model import ACTIONS, HINT, PUBLIC_INTENT, REPLY_KINDS, Reason, RuleFile, Sender
 from keywords.schema import Reader
 from keywords.yamlnodes import YamlProblem, parse
 
 Intent = Literal["opt_out", "opt_in", "help", "none"]
 Scope = Literal["sender", "all"]
 Tier = Literal["exact", "shape", "courtesy", "phrase", "request", "fuzzy"]
-Action = Literal["join", "confirm", "ask"]
+Action = Literal["join", "confirm", "ask", "hint"]
 REVIEWED_TIERS = frozenset({"phrase", "request", "fuzzy"})
 """Decisions by these tiers are marked needs_review (and a stop emoji's, which has no words)."""
 
@@ -83,7 +83,7 @@ class Rules:
         section = m.hit.intent
         scope: Scope = "all" if section == "opt_out_all" else "sender"
         language = next(iter(m.languages)) if len(m.languages) == 1 else None
-        action = cast("Action | None", section if section in ACTIONS else None)
+        action = cast("Action | None", section if section in ACTIONS or section == HINT else None)
         review = m.tier in REVIEWED_TIERS or (m.tier == "shape" and not m.hit.words)
         return Decision(PUBLIC_INTENT[section], scope, language, m.hit.rule, m.tier,  # type: ignore[arg-type]
                         round(m.score, 2), m.normalized, review, self.version, action, m.matched)
@@ -129,8 +129,11 @@ class Rules:
         return None
 
     def reply_for(self, decision: Decision, sender: str | None) -> str | None:
-        """Reply for a decision (its kind: intent, scope and action); None when the intent is none."""
-        if decision.intent == "none":
+        """Reply for a decision (its kind: intent, scope and action); None when the intent is none.
+
+        A hint (intent none) is the exception: the one reply that tells how to opt out.
+        """
+        if decision.intent == "none" and decision.action != HINT:
             return None
         return self.reply(decision.kind, decision.language, sender)
 

@@ -28,7 +28,7 @@ SETTINGS_FIELDS = ("max_message_chars", "guard_window", "max_courtesy_words", "f
 FUZZY_FIELDS = ("enabled", "intents", "min_score", "max_edits", "typo_model_below",
                 "drop_letter_from")
 REASON_IDS = ("too_frequent", "not_relevant", "changed_preferences", "lost_interest", "other")
-EXAMPLE_FIELDS = (*SECTIONS, "none")
+EXAMPLE_FIELDS = (*SECTIONS, "none", "hint")
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
 

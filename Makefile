@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install migrate bench bench-webhook bench-suppression clean
+.PHONY: run test install migrate bench bench-webhook bench-suppression inflections clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ bench-webhook: install
 ## CSV import, scrub and single checks against a 1,000,000-row list, on SQLite and PostgreSQL (bench_h4 by default).
 bench-suppression: install
 	$(PY) bench/suppression.py $(BENCH_ARGS)
+
+# Word forms of keywords for the languages no run-time stemmer covers, written into keywords.yaml
+# (reviewable there) from simplemma's dictionaries: offline, since loading them takes seconds.
+inflections: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	$(PY) -m keywords inflections --file $(or $(KEYWORDS_FILE),keywords.yaml)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from keywords import evaluate
 from keywords.errors import CorpusError, RulesError
-from keywords.rules import Decision, Rules, load_rules
+from keywords.rules import Decision, Rules, load_rules, parse_rules
 
 
 def default_file() -> str:
@@ -99,6 +99,38 @@ def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_inflections(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Add simplemma's word forms of each keyword to the file's inflections lists (offline tool)."""
+    from keywords import inflect
+
+    rules = _load(args.file, err)
+    if rules is None:
+        return 1
+    try:
+        forms_of = inflect.simplemma_forms()
+    except ImportError:
+        err.write("simplemma is not installed: pip install -r requirements-tools.txt (make inflections does)\n")
+        return 2
+    languages = args.languages.split(",") if args.languages else inflect.GENERATED
+    added = inflect.plan(rules.file, forms_of, languages)
+    for code in languages:
+        forms = sum(len(a.forms) for a in added if a.language == code)
+        out.write(f"{code}: {forms} new forms for {sum(1 for a in added if a.language == code)} keywords\n")
+    if args.dry_run or not added:
+        return 0
+    with open(args.file, encoding="utf-8") as fh:
+        text = inflect.write(fh.read(), added)
+    try:
+        parse_rules(text, args.file)
+    except RulesError as exc:
+        err.write(f"the generated forms do not pass the checks; {args.file} is unchanged:\n{exc}\n")
+        return 1
+    with open(args.file, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    out.write(f"{args.file}: written\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m keywords", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -120,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--by-language", action="store_true", help="recall per language too")
     e.add_argument("--misses", action="store_true", help="every miss with its explanation")
     e.set_defaults(func=cmd_eval)
+    g = sub.add_parser("inflections", help="add simplemma's word forms of keywords to the file (offline; make inflections)")
+    g.add_argument("--file", default=None, help="keywords file to update (default: $KEYWORDS_FILE or keywords.yaml)")
+    g.add_argument("--languages", default=None, help="comma-separated codes (default: the languages without a stemmer)")
+    g.add_argument("--dry-run", action="store_true", help="only count the forms that would be added")
+    g.set_defaults(func=cmd_inflections)
     return p
 
 

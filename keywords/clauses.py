@@ -23,7 +23,10 @@ mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the 
     an inflected keyword alone in a question           none ("Cancelled?", "Отменено?")
     several clauses decide                             opt_out_all > opt_out > opt_in > ask; then
                                                        phrase before request
-    opt_in / ask by the request tier                   only when the message is one clause
+    opt_in / ask by the request tier                   as decided when the message is one clause;
+                                                       beside other clauses that all support it
+                                                       (request words, a reason: "I changed my
+                                                       mind, START") an ask, else nothing
     a clause that is only a HELP keyword (+ courtesy)  help, if no clause decides anything else
 """
 
@@ -102,7 +105,7 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     if not m.may_decide(n.words):
         return None
     parts = clauses(m, text, n)
-    intents = SINGLE_CLAUSE_INTENTS if len(parts) == 1 else OPT_OUT_SECTIONS
+    intents = SINGLE_CLAUSE_INTENTS
     sms_anywhere = m.mentions(m.sms_words, m.sms_cjk, n.words)
     best: Found | None = None
     taken_back = banter = False
@@ -122,6 +125,14 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     if best is not None and best.hit.intent in OPT_OUT_SECTIONS and (
             taken_back or (best.bare and (banter or unsupported))):
         return None
+    if best is None and len(parts) == 1:
+        best = m.help_clause(parts[0])  # "can you help me"
+    if best is not None and best.tier == "request" and len(parts) > 1 and best.hit.intent in ("opt_in", "ask"):
+        # A re-subscribe among other clauses only asks for START, and only if nothing speaks against it.
+        if taken_back or banter or unsupported:
+            return None
+        best = Found(Hit("ask", best.hit.rule, best.hit.languages, best.hit.words), best.tier, best.matched,
+                     best.languages, best.bare)
     return best
 
 

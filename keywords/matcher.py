@@ -265,12 +265,16 @@ class Matcher(FuzzyTier):
         return not self.triggers.isdisjoint(words) or self.stems.any_form(words)
 
     def help_clause(self, words: tuple[str, ...]) -> Found | None:
-        """A clause that is a help keyword, alone or with courtesy words ("what is this? help")."""
+        """A clause that is a help keyword, alone or with courtesy or request words ("what is this? help",
+        "can you help me"): a help reply is harmless, so the closed class of request words may stand by it."""
         if self.help_anchors.isdisjoint(words):
             return None
         hit = self.exact.get(compact(words))
         if hit is None and len(words) <= self.settings.max_courtesy_words and self.pieces.issuperset(words):
             hit = (self._courtesy(words) or (None, None))[0]
+        if hit is None:
+            rest = tuple(w for w in words if w not in self.vocab.request)
+            hit = self.exact.get(compact(rest)) if 0 < len(rest) < len(words) else None
         return Found(hit, "courtesy", None, hit.languages) if hit is not None and hit.intent == "help" else None
 
     def _emoji(self, text: str, normalized: str) -> Match | None:

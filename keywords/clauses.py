@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, ascii_clauses, unicode_clauses
-from keywords.request import has_run, only_request, run_at, supports, takes_back, with_object
+from keywords.request import again, has_run, only_request, run_at, supports, takes_back, with_object
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher
@@ -149,4 +149,6 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], sms_any
     other = only_request(m, words, intents) or with_object(m, words)  # "start getting texts again": opt_in > ask
     if other is None and not m.courtesy.keys().isdisjoint(words):  # "hör bitte auf mit den SMS"
         other = with_object(m, tuple(w for w in words if w not in m.courtesy))
+    if other is None and found is None:
+        other = again(m, words)  # "I want your texts again": an ask
     return other if other is not None and (found is None or _rank(other) < _rank(found)) else found

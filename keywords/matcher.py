@@ -214,7 +214,8 @@ class Matcher(FuzzyTier):
         # keyword of a clause intent, phrase, opt-out verb and listed form, its rarest word.
         anchored = [h.words for h in self.exact.values() if h.intent in CLAUSE_INTENTS or h.intent == "help"]
         anchored += [h.words for hits in self.phrases.values() for h in hits]
-        anchored += [*self.vocab.with_object, *self.stems.listed_words]
+        anchored += [*self.vocab.with_object, *self.stems.listed_words,
+                     *(run for runs in self.vocab.again.values() for run in runs)]
         self.triggers = frozenset(self._anchor(words) for words in anchored if words)
         self.guard_ends = frozenset(g[-1] for g in self.guards)
         # CJK entries are one word per character: looked up as a run of the clause's characters.
@@ -267,7 +268,7 @@ class Matcher(FuzzyTier):
     def help_clause(self, words: tuple[str, ...]) -> Found | None:
         """A clause that is a help keyword, alone or with courtesy or request words ("what is this? help",
         "can you help me"): a help reply is harmless, so the closed class of request words may stand by it."""
-        if self.help_anchors.isdisjoint(words):
+        if self.help_anchors.isdisjoint(words) and not self.stems.any_form(words):
             return None
         hit = self.exact.get(compact(words))
         if hit is None and len(words) <= self.settings.max_courtesy_words and self.pieces.issuperset(words):
@@ -275,6 +276,8 @@ class Matcher(FuzzyTier):
         if hit is None:
             rest = tuple(w for w in words if w not in self.vocab.request)
             hit = self.exact.get(compact(rest)) if 0 < len(rest) < len(words) else None
+            if hit is None and len(rest) == 1 and (form := self.stems.lookup(rest[0])) is not None:
+                hit = form.hit  # "potrzebuję pomocy": an inflected help keyword
         return Found(hit, "courtesy", None, hit.languages) if hit is not None and hit.intent == "help" else None
 
     def _emoji(self, text: str, normalized: str) -> Match | None:

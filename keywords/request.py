@@ -108,6 +108,9 @@ class Vocabulary:
         self.banter_anchors = anchors(self.banter, self.request)
         self.object_anchors = anchors(self.objects, self.request)
         self.with_object_runs = _runs(list(self.with_object))
+        self.again = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.again])
+        self.again_langs = {analyse(t).words: lang.code for lang in rf.languages.values() for t, _ in lang.again}
+        self.again_anchors = anchors(self.again, self.request)
 
 
 def keyword_at(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
@@ -217,6 +220,39 @@ def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit,
         return end, m.vocab.with_object[words[i:end]], None
     k = keyword_at(m, words, i)
     return k if k is not None and k[1].intent in OPT_OUT_SECTIONS else None
+
+
+def again(m: Matcher, words: tuple[str, ...]) -> Found | None:
+    """Shape 3, re-subscribe only: an `again` word and an SMS object or a re-subscribe keyword form,
+    with only request words beside them ("I want your texts again", "quiero recibir mensajes otra
+    vez", "ich will die SMS wieder haben"): an ask, answered by asking for START."""
+    v = m.vocab
+    if not has_run(v.again, v.again_anchors, words):
+        return None
+    seen_again, seen_object, langs = None, False, frozenset[str]()
+    i = 0
+    while i < len(words):
+        end = run_at(v.again, words, i)
+        if end:
+            seen_again = words[i:end]
+            i = end
+            continue
+        end = run_at(v.objects, words, i)
+        if end:
+            seen_object, i = True, end
+            continue
+        k = None if words[i] in v.request and words[i] not in m.starts else keyword_at(m, words, i)
+        if k is not None and k[1].intent in ("opt_in", "ask"):
+            seen_object, i = True, k[0]
+            continue
+        if words[i] not in v.request:
+            return None
+        langs = narrow(langs, v.request[words[i]])
+        i += 1
+    if seen_again is None or not seen_object:
+        return None
+    code = frozenset({v.again_langs[seen_again]})
+    return Found(Hit("ask", " ".join(seen_again), code, seen_again), "request", " ".join(seen_again), (code & langs) or code)
 
 
 def supports(m: Matcher, words: tuple[str, ...]) -> bool:

@@ -36,7 +36,7 @@ SCRIPT: dict[str, tuple[str, ...]] = {"ru": ("cyrillic",), "ar": ("arabic",), "f
                                       "sr": ("cyrillic", "latin")}
 """A word is stemmed only by the stemmers of its script (Serbian's reads both of its alphabets)."""
 PREFIX_STRIPPING = frozenset({"nl", "ar"})
-STEMMED_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
+STEMMED_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask", "help"})
 MIN_STEM = 4
 _MAX_CACHE = 65536
 

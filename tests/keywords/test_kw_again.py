@@ -1,0 +1,32 @@
+"""Loose re-subscribes ("I want your texts again") and help in request wording only ask or help."""
+
+from __future__ import annotations
+
+import pytest
+
+from keywords import Rules
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    pytest.param("I want your texts again", "ask", id="again-with-object"),
+    pytest.param("quiero recibir mensajes otra vez", "ask", id="es-otra-vez"),
+    pytest.param("ich will die SMS wieder haben", "ask", id="de-wieder"),
+    pytest.param("хочу снова получать рассылку", "opt_in", id="ru-listed-phrase-stays-opt-in"),
+    pytest.param("again", "none", id="again-alone"),
+    pytest.param("I was late again", "none", id="again-in-conversation"),
+    pytest.param("the texts came again, stop", "opt_out", id="again-beside-an-opt-out"),
+    pytest.param("no more texts again", "opt_out", id="no-more-wins"),
+    pytest.param("I changed my mind, START", "ask", id="start-beside-a-reason"),
+    pytest.param("START, lol", "none", id="start-beside-banter"),
+    pytest.param("can you help me", "help", id="help-with-request-words"),
+    pytest.param("potrzebuję pomocy", "help", id="inflected-help"),
+    pytest.param("Helpful, thanks", "none", id="helpful-is-protected"),
+    pytest.param("help me find the store", "none", id="help-with-a-task"),
+])
+def test_loose_wording(rules: Rules, text: str, kind: str) -> None:
+    assert rules.classify(text).kind == kind
+
+
+def test_an_again_ask_says_which_word_matched(rules: Rules) -> None:
+    d = rules.classify("quiero recibir mensajes otra vez")
+    assert (d.intent, d.action, d.tier, d.matched, d.language) == ("opt_in", "ask", "request", "otra vez", "es")

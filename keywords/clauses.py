@@ -105,19 +105,23 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     if not m.may_decide(n.words):
         return None
     parts = clauses(m, text, n)
-    intents = SINGLE_CLAUSE_INTENTS
+    several = len(parts) > 1
     sms_anywhere = m.mentions(m.sms_words, m.sms_cjk, n.words)
+    # Each clause on its own first: what takes a decision back only matters once a clause decides.
+    decided = [_clause(m, words, SINGLE_CLAUSE_INTENTS, sms_anywhere, several) for words in parts]
+    if n.question:  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
+        decided = [None if f is not None and f.matched is not None and len(words) == 1 else f
+                   for words, f in zip(parts, decided)]
+    if all(f is None for f in decided):
+        return m.help_clause(parts[0]) if len(parts) == 1 else None  # "can you help me"
     best: Found | None = None
     taken_back = banter = False
     unsupported = 0  # clauses that neither decide nor support a bare keyword ("Stop, I'm on my way")
-    for words in parts:
+    for words, found in zip(parts, decided):
         banter = banter or has_run(m.vocab.banter, m.vocab.banter_anchors, words)
         if takes_back(m, words):
             taken_back = True
             continue
-        found = _clause(m, words, intents, sms_anywhere, len(parts) > 1)
-        if found is not None and found.matched is not None and len(words) == 1 and n.question:
-            found = None  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
         if found is None:
             unsupported += len(parts) > 1 and not supports(m, words)
         elif best is None or _rank(found) < _rank(best):
@@ -126,8 +130,8 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
             taken_back or (best.bare and (banter or unsupported))):
         return None
     if best is None and len(parts) == 1:
-        best = m.help_clause(parts[0])  # "can you help me"
-    if best is not None and best.tier == "request" and len(parts) > 1 and best.hit.intent in ("opt_in", "ask"):
+        best = m.help_clause(parts[0])
+    if best is not None and best.tier == "request" and several and best.hit.intent in ("opt_in", "ask"):
         # A re-subscribe among other clauses only asks for START, and only if nothing speaks against it.
         if taken_back or banter or unsupported:
             return None

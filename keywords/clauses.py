@@ -21,6 +21,8 @@ mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the 
     a clause names another channel (email) and no      that clause counts for nothing
       SMS word is anywhere in the message
     an inflected keyword alone in a question           none ("Cancelled?", "Отменено?")
+    a bare keyword asked, and a clause that is only    none ("Unsubscribe? Never!")
+      a negation
     several clauses decide                             opt_out_all > opt_out > opt_in > ask; then
                                                        phrase before request
     opt_in / ask by the request tier                   as decided when the message is one clause;
@@ -44,8 +46,8 @@ if TYPE_CHECKING:
 
 # A dot, comma or colon before a letter or digit splits nothing ("s.t.o.p", "1,000"), except
 # before Han or kana, which need no space after punctuation ("退订,谢谢" once "，" is folded).
-_SPLIT = re.compile(r"[!?;…\n\r。！？；，、]+|[.,:](?![^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
-_TRAILING = " \t\r\n.,!?;:…。！？；，、"
+_SPLIT = re.compile(r"[!?;…\n\r。！？；，、،؛؟۔।॥]+|[.,:](?![^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_TRAILING = " \t\r\n.,!?;:…。！？；，、،؛؟۔।॥"
 _TIER_ORDER = {"phrase": 0, "request": 1}
 SINGLE_CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
 
@@ -115,10 +117,13 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     if all(f is None for f in decided):
         return m.help_clause(parts[0]) if len(parts) == 1 else None  # "can you help me"
     best: Found | None = None
-    taken_back = banter = False
+    taken_back = banter = refused = False
     unsupported = 0  # clauses that neither decide nor support a bare keyword ("Stop, I'm on my way")
     for words, found in zip(parts, decided):
         banter = banter or has_run(m.vocab.banter, m.vocab.banter_anchors, words)
+        # "Unsubscribe? Never!": a keyword asked, answered by a bare negation, is not a request.
+        refused = refused or (n.question and found is None and bool(words) and not m.single_guards.isdisjoint(words)
+                              and all(w in m.single_guards or w in m.courtesy for w in words))
         if takes_back(m, words):
             taken_back = True
             continue
@@ -127,7 +132,7 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
         elif best is None or _rank(found) < _rank(best):
             best = found
     if best is not None and best.hit.intent in OPT_OUT_SECTIONS and (
-            taken_back or (best.bare and (banter or unsupported))):
+            taken_back or (best.bare and (banter or unsupported or refused))):
         return None
     if best is None and len(parts) == 1:
         best = m.help_clause(parts[0])

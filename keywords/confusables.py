@@ -37,6 +37,8 @@ EXTRA_FOLDS: dict[str, str] = {
     "ـ": "",
     # Arabic: alef forms, alef maqsura and teh marbuta are spelled interchangeably in SMS.
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه",
+    # Persian and Urdu yeh, keheh and heh, typed on an Arabic keyboard as Arabic yeh, kaf and heh.
+    "ی": "ي", "ک": "ك", "ہ": "ه", "ۀ": "ه",
 }
 
 # Apostrophes are deleted, so "don't" and "dont" normalise alike and "s'il" stays one word.

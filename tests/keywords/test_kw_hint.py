@@ -36,3 +36,14 @@ def test_a_hint_explains_itself_and_gets_the_hint_reply(rules: Rules) -> None:
 def test_a_question_gets_no_hint(rules: Rules) -> None:
     assert rules.classify("Отмена рейса?").action is None
     assert rules.classify("Отмена рейса").action == "hint"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    pytest.param("آپ کون ہیں؟ بند کریں", "opt_out", id="urdu-question-mark-splits"),
+    pytest.param("علاقه\u200cای ندارم، لغو کنید", "opt_out", id="arabic-comma-splits"),
+    pytest.param("Unsubscribe? Never!", "none", id="asked-and-refused"),
+    pytest.param("Atsisakyti? Niekada!", "none", id="asked-and-refused-lt"),
+    pytest.param("Stop? Yes please", "opt_out", id="asked-and-confirmed"),
+])
+def test_clause_punctuation_of_every_script(rules: Rules, text: str, kind: str) -> None:
+    assert rules.classify(text).kind == kind

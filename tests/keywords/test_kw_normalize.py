@@ -44,6 +44,8 @@ TABLE = [
     ("whitespace runs", "stop \t\n  now", "stop now"),
     ("arabic alef forms", "إلغاء", "الغاء"),
     ("arabic tatweel", "إيقـــاف", "ايقاف"),
+    ("persian keheh and yeh fold to arabic kaf and yeh", "کنید ی", "كنيد ي"),
+    ("urdu heh goal folds to heh", "ہے", "هے"),
     ("han split into words", "请 退订", "请退订"),
     ("katakana half width", "ｽﾄｯﾌﾟ", "ストップ"),
     ("thai split into characters, marks dropped", "หยุด ส่ง", "หยดสง"),

@@ -75,7 +75,9 @@ class StemIndex:
                         continue
                     stem = stemmer.stemWord(words[0])
                     if len(stem) >= MIN_STEM and words[0].isalpha():
-                        table.setdefault(stem, _form(e.intent, e.text, lang.code, stem))
+                        # A re-subscribe reached by a stem ("STARTT" stems like STARTA) only asks for START.
+                        intent = "ask" if e.intent == "opt_in" else e.intent
+                        table.setdefault(stem, _form(intent, e.text, lang.code, stem))
                 for script in SCRIPT.get(lang.code, ("latin",)):
                     self.scripts[script] = (*self.scripts.get(script, ()), lang.code)
             by_key: dict[str, Entry] = {}

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import OSA
 
-from keywords.lint import (FILLED_WHEN_SENT, PLACEHOLDERS, SAMPLE_VALUES, RenderedReply, fill, lint, placeholders,
+from keywords.lint import (FILLED_WHEN_SENT, PLACEHOLDERS, SAMPLE_VALUES, Needles, RenderedReply, fill, lint, placeholders,
                            render, with_article)
 from keywords.matcher import compact
 from keywords.model import (ACTIONS, CLARIFY_KINDS, FCC_KEYWORDS, INTENTS, REPLY_KINDS, SECTIONS, WORD_LISTS, Entry,
                             Language, ReplyText, RuleFile, Sender)
-from keywords.normalize import analyse, squeeze
+from keywords.entries import entry_analysis
+from keywords.normalize import squeeze
 from keywords.sms import measure
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def vocabulary(rf: RuleFile) -> Fail:
     for table in ("keywords", "phrases"):
         for lang in rf.languages.values():
             for e in getattr(lang, table):
-                words = analyse(e.text).words
+                words = entry_analysis(e.text).words
                 if not words:
                     out.append((e.line, f"{e.intent} {table[:-1]} '{e.text}' is empty after normalisation"))
                     continue
@@ -41,7 +42,7 @@ def vocabulary(rf: RuleFile) -> Fail:
     for lang in rf.languages.values():
         for name in WORD_LISTS:
             for text, line in getattr(lang, name):
-                words = analyse(text).words
+                words = entry_analysis(text).words
                 key = compact(words)
                 if not key:
                     out.append((line, f"{name} word '{text}' is empty after normalisation"))
@@ -52,7 +53,7 @@ def vocabulary(rf: RuleFile) -> Fail:
                     out.extend(_request_is_keyword(text, line, words, seen))
         out.extend(_inflections(lang))
     for word in FCC_KEYWORDS:
-        fcc = seen.get(compact(analyse(word).words))
+        fcc = seen.get(compact(entry_analysis(word).words))
         if fcc is None or fcc.intent != "opt_out":
             out.append((1, f"the FCC opt-out word '{word}' must be an opt_out keyword (it always revokes consent)"))
     return out
@@ -70,12 +71,12 @@ def _request_is_keyword(text: str, line: int, words: tuple[str, ...], seen: dict
 
 def _inflections(lang: Language) -> Fail:
     """An inflection names a keyword of its language and is not itself another language's word list."""
-    written = {compact(analyse(e.text).words) for e in lang.keywords}
+    written = {compact(entry_analysis(e.text).words) for e in lang.keywords}
     out: Fail = []
     for keyword, form, line in lang.inflections:
-        if compact(analyse(keyword).words) not in written:
+        if compact(entry_analysis(keyword).words) not in written:
             out.append((line, f"inflections: '{keyword}' is not a keyword of languages.{lang.code}"))
-        elif not analyse(form).words:
+        elif not entry_analysis(form).words:
             out.append((line, f"inflection '{form}' is empty after normalisation"))
     return out
 
@@ -85,19 +86,37 @@ def collisions(rf: RuleFile) -> Fail:
     fz = rf.settings.fuzzy
     outs = [e for lang in rf.languages.values() for e in lang.keywords if e.intent in ("opt_out", "opt_out_all")]
     ins = [e for lang in rf.languages.values() for e in lang.keywords if e.intent in ("opt_in", *ACTIONS)]
-    out_keys = [(o, ok, squeeze(ok)) for o in outs if (ok := compact(analyse(o.text).words))]
+    out_keys = [(o, ok, squeeze(ok)) for o in outs if (ok := compact(entry_analysis(o.text).words))]
+    budgets: dict[int, int] = {}
+
+    def budget_of(length: int) -> int:
+        if length not in budgets:
+            budgets[length] = fz.budget(length) if fz.enabled else 0
+        return budgets[length]
+
+    # Only keys whose lengths differ by no more than the largest budget can be that close, and
+    # squeezed-equal keys ("STOPP", "STOP") are found by a lookup: not every pair is compared.
+    widest = max((budget_of(len(ok)) for _, ok, _ in out_keys), default=0)
+    by_length: dict[int, list[tuple[Entry, str, str]]] = {}
+    by_squeezed: dict[str, list[tuple[Entry, str, str]]] = {}
+    for key in out_keys:
+        by_length.setdefault(len(key[1]), []).append(key)
+        by_squeezed.setdefault(key[2], []).append(key)
     out: Fail = []
     for i in ins:
-        ik = compact(analyse(i.text).words)
+        ik = compact(entry_analysis(i.text).words)
         if not ik:
             continue
         ik_squeezed = squeeze(ik)
-        for o, ok, ok_squeezed in out_keys:
+        reach = max(widest, budget_of(len(ik)) if i.intent in fz.intents else 0)
+        near = [k for n in range(len(ik) - reach, len(ik) + reach + 1) for k in by_length.get(n, ())]
+        near += [k for k in by_squeezed.get(ik_squeezed, ()) if abs(len(k[1]) - len(ik)) > reach]
+        for o, ok, ok_squeezed in near:
             if ik == ok:
                 continue
-            budget = fz.budget(len(ok)) if fz.enabled else 0
+            budget = budget_of(len(ok))
             if fz.enabled and i.intent in fz.intents:  # join and confirm never accept typos
-                budget = max(budget, fz.budget(len(ik)))
+                budget = max(budget, budget_of(len(ik)))
             dist = OSA.distance(ik, ok)
             if dist <= budget or ik_squeezed == ok_squeezed:
                 out.append((i.line, f"{i.intent} keyword '{i.text}' is {dist} edit(s) from {o.intent} keyword "
@@ -166,7 +185,7 @@ def rendered_replies(rf: RuleFile) -> list[RenderedReply]:
 
 def replies(rf: RuleFile, rendered: list[RenderedReply]) -> Fail:
     """Lint every rendered reply (brand substitution happens first)."""
-    words = {intent: [e.text for lang in rf.languages.values() for e in lang.keywords if e.intent == intent]
+    words = {intent: Needles([e.text for lang in rf.languages.values() for e in lang.keywords if e.intent == intent])
              for intent in SECTIONS}
     senders = {s.key: s for s in _senders(rf)}
     out: Fail = []
@@ -182,7 +201,7 @@ def replies(rf: RuleFile, rendered: list[RenderedReply]) -> Fail:
 def examples(rf: RuleFile, rules: Rules) -> Fail:
     """Each example must get its intent, like a unit test of the rules; a guard that cancels one is named."""
     out: Fail = []
-    guards = [(analyse(text).words, text, line) for lang in rf.languages.values() for text, line in lang.guards]
+    guards = [(entry_analysis(text).words, text, line) for lang in rf.languages.values() for text, line in lang.guards]
     for ex in rf.examples:
         d = rules.classify(ex.text)
         if d.kind != ex.intent and not (ex.intent == "none" and d.intent == "none"):  # a hint is none too
@@ -190,7 +209,7 @@ def examples(rf: RuleFile, rules: Rules) -> Fail:
             out.append((ex.line, f"example '{ex.text}' should be {ex.intent} but is {d.kind}{how} "
                         f"(normalised '{d.normalized}')"))
             if ex.intent in ("opt_out", "opt_out_all") and d.intent != "opt_out":
-                words = analyse(ex.text).words
+                words = entry_analysis(ex.text).words
                 out.extend((line, f"guard '{text}' cancels the shipped opt-out example '{ex.text}' (line {ex.line})")
                            for g, text, line in guards if g and _has_run(words, g))
     return out

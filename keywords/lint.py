@@ -87,6 +87,25 @@ def _contains(text_words: tuple[str, ...], needle: str) -> bool:
     return any(text_words[i : i + size] == words for i in range(len(text_words) - size + 1))
 
 
+class Needles:
+    """Keywords looked for in a reply's words: one-word keywords in a set, the others by first word."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.single: set[str] = set()
+        self.runs: dict[str, list[tuple[str, ...]]] = {}
+        for text in texts:
+            words = _needle(text)
+            if len(words) == 1:
+                self.single.add(words[0])
+            elif words:
+                self.runs.setdefault(words[0], []).append(words)
+
+    def named_in(self, words: tuple[str, ...]) -> bool:
+        if not self.single.isdisjoint(words):
+            return True
+        return any(words[i : i + len(run)] == run for i, w in enumerate(words) for run in self.runs.get(w, ()))
+
+
 def with_article(section: str) -> str:
     """Section name with its article ("an opt_out", "a help"), for messages to people."""
     return f"{'an' if section[0] in 'aeiou' else 'a'} {section}"
@@ -109,7 +128,7 @@ MUST_NAME: dict[str, tuple[tuple[str, str, str], ...]] = {
 OPT_OUT_REPLIES = ("opt_out", "opt_out_all", "opt_out_clarify", "opt_out_narrowed")
 
 
-def lint(r: RenderedReply, lang: Language, keywords: dict[str, list[str]], sender: Sender) -> list[str]:
+def lint(r: RenderedReply, lang: Language, keywords: dict[str, Needles], sender: Sender) -> list[str]:
     """Reasons this rendered reply is not acceptable (empty list when it is); keywords by section."""
     where = f"reply {r.kind} ({r.language}) for sender {r.sender}"
     problems: list[str] = []
@@ -150,6 +169,6 @@ def lint(r: RenderedReply, lang: Language, keywords: dict[str, list[str]], sende
         elif not _contains(words, lang.rates):
             problems.append(f"{where} does not say '{lang.rates}' (the language's rates notice)")
     for section, what, example in MUST_NAME.get(r.kind, ()):
-        if not any(_contains(words, w) for w in keywords.get(section, ())):
+        if section not in keywords or not keywords[section].named_in(words):
             problems.append(f"{where} does not say {what} (name {with_article(section)} keyword such as {example})")
     return problems

@@ -83,6 +83,7 @@ from keywords.clauses import decide
 from keywords.fuzzy import FuzzyTier
 from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit, Match, compact, narrow
 from keywords.model import HINT, WORD_LISTS, RuleFile
+from keywords.entries import entry_analysis
 from keywords.normalize import analyse
 from keywords.request import Runs, Vocabulary, _runs
 from keywords.stems import StemIndex
@@ -99,7 +100,7 @@ def _substrings(keys: Iterable[str]) -> frozenset[str]:
 
 
 def _is_cjk_run(key: str) -> bool:
-    return len(analyse(key).words) > 1
+    return len(entry_analysis(key).words) > 1
 
 
 def _period(word: str) -> str | None:
@@ -124,7 +125,7 @@ class Matcher(FuzzyTier):
         self.max_courtesy_words = 1
         for lang in rf.languages.values():
             for e in lang.keywords:
-                words = analyse(e.text).words
+                words = entry_analysis(e.text).words
                 if not words:
                     continue
                 key = compact(words)
@@ -134,19 +135,19 @@ class Matcher(FuzzyTier):
                 self.exact[key] = Hit(e.intent, rule, langs, words)
                 self.max_keyword_words = max(self.max_keyword_words, len(words))
             for e in lang.phrases:
-                words = analyse(e.text).words
+                words = entry_analysis(e.text).words
                 if words:
                     self.phrases.setdefault(words[0], []).append(Hit(e.intent, e.text, frozenset({e.language}), words))
             for text, _ in lang.courtesy:
-                words = analyse(text).words
+                words = entry_analysis(text).words
                 if words:
                     key = compact(words)
                     self.courtesy[key] = self.courtesy.get(key, frozenset()) | {lang.code}
                     self.max_courtesy_words = max(self.max_courtesy_words, len(words))
-            self.guards.update(w for w in (analyse(t).words for t, _ in lang.guards) if w)
-            self.other_channels.update(compact(analyse(t).words) for t, _ in lang.other_channels)
-            self.sms_words.update(compact(analyse(t).words) for t, _ in lang.sms_words)
-            self.protected.update(compact(analyse(t).words) for t, _ in lang.protected)
+            self.guards.update(w for w in (entry_analysis(t).words for t, _ in lang.guards) if w)
+            self.other_channels.update(compact(entry_analysis(t).words) for t, _ in lang.other_channels)
+            self.sms_words.update(compact(entry_analysis(t).words) for t, _ in lang.sms_words)
+            self.protected.update(compact(entry_analysis(t).words) for t, _ in lang.protected)
         self.max_guard_words = max((len(g) for g in self.guards), default=0)
         # Cheap rejections: a word that is no piece of a keyword or courtesy word rules a tier out.
         self.courtesy_pieces = _substrings(self.courtesy)
@@ -160,7 +161,7 @@ class Matcher(FuzzyTier):
                                for text in (*(e.text for e in (*lang.keywords, *lang.phrases)),
                                             *(t for name in WORD_LISTS for t, _ in getattr(lang, name)),
                                             *(f for _, f, _ in lang.inflections))
-                               for w in analyse(text).words)
+                               for w in entry_analysis(text).words)
 
     # -- tiers ----------------------------------------------------------------------------
     def classify(self, text: str) -> Match:
@@ -207,7 +208,7 @@ class Matcher(FuzzyTier):
         self.guard_words = frozenset(w for g in self.guards for w in g)
         self.vocab = Vocabulary(rf)
         # A conjunction that is a request word elsewhere ("mais": pt "more", fr "but") splits nothing.
-        conjunctions = [analyse(t).words for lang in rf.languages.values() for t, _ in lang.conjunctions]
+        conjunctions = [entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.conjunctions]
         self.conjunctions: Runs = _runs([w for w in conjunctions if len(w) > 1 or w[0] not in self.vocab.request])
         self.stems = StemIndex(rf, self.protected)
         # A clause decides only with one of these words (or an inflected keyword) in it: for each

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, Found, Hit, better, narrow
 from keywords.model import RuleFile
-from keywords.normalize import analyse
+from keywords.entries import entry_analysis
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher
@@ -87,12 +87,12 @@ class Vocabulary:
         self.refusals: set[tuple[str, ...]] = set()
         for lang in rf.languages.values():
             for text, _ in (*lang.request, *lang.courtesy):
-                for word in analyse(text).words:
+                for word in entry_analysis(text).words:
                     self.request[word] = self.request.get(word, frozenset()) | {lang.code}
-            objects += [analyse(t).words for t, _ in lang.objects]
-            keep += [analyse(t).words for t, _ in lang.keep]
+            objects += [entry_analysis(t).words for t, _ in lang.objects]
+            keep += [entry_analysis(t).words for t, _ in lang.keep]
             for text, line in (*lang.with_object, *lang.refusals):
-                words = analyse(text).words
+                words = entry_analysis(text).words
                 if words:
                     self.with_object.setdefault(words, Hit("opt_out", text, frozenset({lang.code}), words))
                     if (text, line) in lang.refusals:
@@ -101,15 +101,15 @@ class Vocabulary:
         self.objects_alone = frozenset(words[0] for words in objects if len(words) == 1)
         self.keep = _runs(keep)
         # Banter (laughter) and other topics (an order, a booking) take back a bare keyword clause.
-        self.banter = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in (*lang.banter, *lang.topics)])
-        self.reasons = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.reasons])
+        self.banter = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in (*lang.banter, *lang.topics)])
+        self.reasons = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.reasons])
         self.reason_anchors = anchors(self.reasons, self.request)
         self.keep_anchors = anchors(self.keep, self.request)
         self.banter_anchors = anchors(self.banter, self.request)
         self.object_anchors = anchors(self.objects, self.request)
         self.with_object_runs = _runs(list(self.with_object))
-        self.again = _runs([analyse(t).words for lang in rf.languages.values() for t, _ in lang.again])
-        self.again_langs = {analyse(t).words: lang.code for lang in rf.languages.values() for t, _ in lang.again}
+        self.again = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.again])
+        self.again_langs = {entry_analysis(t).words: lang.code for lang in rf.languages.values() for t, _ in lang.again}
         self.again_anchors = anchors(self.again, self.request)
 
 

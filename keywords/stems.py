@@ -23,7 +23,7 @@ import Stemmer
 
 from keywords.hits import Hit
 from keywords.model import Entry, RuleFile
-from keywords.normalize import analyse
+from keywords.entries import entry_analysis
 
 SNOWBALL = {"en": "english", "ru": "russian", "es": "spanish", "fr": "french", "de": "german",
             "pt": "portuguese", "it": "italian", "nl": "dutch", "pl": "polish", "tr": "turkish",
@@ -70,7 +70,7 @@ class StemIndex:
                 self.stemmers[lang.code] = stemmer = Stemmer.Stemmer(algorithm)
                 table = self.stems.setdefault(lang.code, {})
                 for e in lang.keywords:
-                    words = analyse(e.text).words
+                    words = entry_analysis(e.text).words
                     if e.intent not in STEMMED_INTENTS or len(words) != 1 or len(words[0]) < MIN_STEM:
                         continue
                     stem = stemmer.stemWord(words[0])
@@ -82,10 +82,10 @@ class StemIndex:
                     self.scripts[script] = (*self.scripts.get(script, ()), lang.code)
             by_key: dict[str, Entry] = {}
             for e in lang.keywords:
-                by_key.setdefault("".join(analyse(e.text).words), e)
+                by_key.setdefault("".join(entry_analysis(e.text).words), e)
             for keyword, form, _ in lang.inflections:
-                entry = by_key.get("".join(analyse(keyword).words))
-                key = "".join(analyse(form).words)
+                entry = by_key.get("".join(entry_analysis(keyword).words))
+                key = "".join(entry_analysis(form).words)
                 if entry is not None and key:
                     self.listed.setdefault(key, _form(entry.intent, entry.text, lang.code, key))
         # First letters of every keyword stem, for the stemmers that only strip suffixes (Dutch
@@ -93,7 +93,7 @@ class StemIndex:
         self.starts: dict[str, frozenset[str]] = {
             code: frozenset(stem[:MIN_STEM] for stem in table) for code, table in self.stems.items()
             if code not in PREFIX_STRIPPING}
-        self.listed_words = [analyse(form).words for _, form, _ in rf_inflections(rf)]
+        self.listed_words = [entry_analysis(form).words for _, form, _ in rf_inflections(rf)]
         self.listed_first = frozenset(words[0] for words in self.listed_words if words)
         self.listed_prefixes = frozenset(key[:j] for key in self.listed for j in range(1, len(key) + 1))
 

@@ -16,7 +16,8 @@ Steps, in order (each exists because real opt-out replies look like that):
 5. Runs of three or more single letters join into one word ("S T O P", "s.t.o.p", "S-T-O-P").
 
 Speed: ASCII text (most SMS) takes a shorter path with the same result (a property test holds
-the two paths together), and step 4 is remembered per word (bounded, like the fold table).
+the two paths together); steps 2 and 3 are str.translate tables (computed per code point and
+bounded) and str.split, not regex scans; step 4 is remembered per word (bounded too).
 """
 
 from __future__ import annotations
@@ -47,9 +48,6 @@ _RUN3 = re.compile(r"([^\W\d_])\1{2,}")
 _QUESTION = frozenset("?¿؟")
 _MAX_CACHE = 65536
 _MAX_CACHED_WORD = 40
-_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
-# In lower-case ASCII, step 4 only changes a word with a digit or a run of three equal letters.
-_ASCII_FIXABLE = re.compile(r"[0-9]|([a-z])\1\1")
 
 
 class _FoldTable(dict[int, str]):
@@ -90,9 +88,26 @@ def _fold_char(ch: str) -> str:
 
 
 _FOLD = _FoldTable()
-# On ASCII, step 1 is lower() and step 2 maps control characters to spaces (which separate words
-# anyway) and deletes these (apostrophes): the ASCII path only has to delete them.
-_ASCII_DELETED = tuple(chr(cp) for cp in range(128) if _fold_char(chr(cp)) == "")
+
+
+class _WordTable(dict[int, str]):
+    """str.translate table for step 3, lazily per code point (bounded): a character of a word stays,
+    a Han, kana or Thai character becomes a word of its own, anything else a space (so that
+    str.split() finds the words _TOKEN would, without a regex scan)."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        value = f" {ch} " if _CJK_CHAR.match(ch) else ch if _TOKEN.match(ch) else " "
+        if len(self) < _MAX_CACHE:
+            self[cp] = value
+        return value
+
+
+_WORDS = _WordTable()
+# On ASCII, steps 1 to 3 are one table: lower case, apostrophes deleted (their fold is ""; control
+# characters fold to spaces, which separate words anyway), any other non-alphanumeric a space.
+_ASCII_WORDS = str.maketrans({chr(cp): chr(cp).lower() if chr(cp).isalnum() else
+                              None if _fold_char(chr(cp)) == "" else " " for cp in range(128)})
 
 
 def _script(ch: str) -> str:
@@ -176,6 +191,14 @@ def _fix_word(word: str) -> str:
     return fixed
 
 
+def _fix_words(words: list[str]) -> list[str]:
+    """Step 4 for every word: one C-level pass over the cache, computing only the words not in it."""
+    fixed = list(map(_FIXED.get, words))
+    if None in fixed:
+        return [_fix_word(w) for w in words]
+    return fixed  # type: ignore[return-value]
+
+
 def _is_single_letter(w: str) -> bool:
     # Every CJK range starts at U+3040 or later: below it, no regex is needed.
     return len(w) == 1 and w.isalpha() and (w < "\u0e00" or not _CJK_CHAR.match(w))
@@ -253,34 +276,35 @@ def unicode_clauses(text: str, cut: re.Pattern[str], folded: str = "") -> list[t
     to the ASCII mark first)."""
     out = []
     for piece in cut.split(folded or _fold_unicode(text)):
-        words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(piece)])
+        words = _unicode_words(piece)
         if words:
             out.append(tuple(words))
     return out
 
 
+def _unicode_words(folded: str) -> list[str]:
+    words = _fix_words(folded.translate(_WORDS).split())
+    if words and min(map(len, words)) == 1:
+        words = _join_single_letters(words)
+    return words
+
+
 def _analyse_unicode(text: str) -> Normalized:
     folded = _fold_unicode(text)
     question = not _QUESTION.isdisjoint(folded)
-    words = _join_single_letters([_fix_word(w) for w in _TOKEN.findall(folded)])
+    words = _unicode_words(folded)
     text_ = _render(words) if _CJK_CHAR.search(folded) else " ".join(words)
     return Normalized(tuple(words), text_, question, folded)
 
 
 def _analyse_ascii(text: str) -> Normalized:
     """The same steps for ASCII text (most SMS): no Unicode tables, no look-alikes, no CJK."""
-    folded = text.lower()
-    words = _ascii_words(folded)
-    return Normalized(tuple(words), " ".join(words), not _QUESTION.isdisjoint(folded))
+    words = _ascii_words(text)
+    return Normalized(tuple(words), " ".join(words), "?" in text)  # "¿" and "؟" are not ASCII
 
 
-def _ascii_words(folded: str) -> list[str]:
-    for ch in _ASCII_DELETED:
-        if ch in folded:
-            folded = folded.replace(ch, "")
-    words = _ASCII_TOKEN.findall(folded)
-    if _ASCII_FIXABLE.search(folded):
-        words = [_fix_word(w) for w in words]
+def _ascii_words(text: str) -> list[str]:
+    words = _fix_words(text.translate(_ASCII_WORDS).split())
     if words and min(map(len, words)) == 1:
         words = _join_single_letters(words)
     return words
@@ -288,7 +312,7 @@ def _ascii_words(folded: str) -> list[str]:
 
 def ascii_clauses(text: str, cut: re.Pattern[str]) -> list[tuple[str, ...]]:
     """ASCII text split where ``cut`` matches, each piece normalised as analyse() would."""
-    return [tuple(words) for piece in cut.split(text.lower()) if (words := _ascii_words(piece))]
+    return [tuple(words) for piece in cut.split(text) if (words := _ascii_words(piece))]
 
 
 def normalize(text: str) -> str:

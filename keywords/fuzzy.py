@@ -84,8 +84,10 @@ class FuzzyTier:
 
     def _fuzzy_with_courtesy(self, words: tuple[str, ...]) -> tuple[Hit, float, frozenset[str]] | None:
         # One unknown word, everything else courtesy: find where the prefix and suffix segment.
+        if len(set(words).difference(self.courtesy_pieces)) > 1:
+            return None  # two words that are no part of a courtesy word: not a typo of a keyword
         outside = [w for w, word in enumerate(words) if word not in self.courtesy_pieces]
-        if len(outside) > 1:  # two words that are no part of a courtesy word: not a typo of a keyword
+        if len(outside) > 1:  # ... or one of them twice
             return None
         best: Ranked | None = None
         for w in outside or range(len(words)):

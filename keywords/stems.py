@@ -39,6 +39,7 @@ PREFIX_STRIPPING = frozenset({"nl", "ar"})
 STEMMED_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask", "help"})
 MIN_STEM = 4
 _MAX_CACHE = 65536
+_NONE: tuple[dict[str, tuple[str, ...]], tuple[str, ...]] = ({}, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class StemIndex:
         self.protected = protected
         self._cache: dict[str, Form | None] = {}
         self.misses: set[str] = set()
+        self.forms: set[str] = set()
         self.scripts: dict[str, tuple[str, ...]] = {}
         for lang in rf.languages.values():
             algorithm = SNOWBALL.get(lang.code)
@@ -93,6 +95,14 @@ class StemIndex:
         self.starts: dict[str, frozenset[str]] = {
             code: frozenset(stem[:MIN_STEM] for stem in table) for code, table in self.stems.items()
             if code not in PREFIX_STRIPPING}
+        # Per script and word start, the stemmers worth running, in file order: a word costs one
+        # lookup here, not one test per language of its script.
+        self.candidates: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
+        for script, codes in self.scripts.items():
+            always = tuple(c for c in codes if c not in self.starts)
+            begins = {start for c in codes for start in self.starts.get(c, ())}
+            self.candidates[script] = ({b: tuple(c for c in codes if c not in self.starts or b in self.starts[c])
+                                        for b in begins}, always)
         self.listed_words = [entry_analysis(form).words for _, form, _ in rf_inflections(rf)]
         self.listed_first = frozenset(words[0] for words in self.listed_words if words)
         self.listed_prefixes = frozenset(key[:j] for key in self.listed for j in range(1, len(key) + 1))
@@ -105,12 +115,15 @@ class StemIndex:
         result = self._lookup(word)
         if len(self._cache) < _MAX_CACHE:
             self._cache[word] = result
-            if result is None:
-                self.misses.add(word)
+            (self.misses if result is None else self.forms).add(word)
         return result
 
     def any_form(self, words: tuple[str, ...]) -> bool:
-        """Some word inflects a keyword (words known not to are skipped in one set operation)."""
+        """Some word inflects a keyword (words already looked up are answered by set operations)."""
+        if not self.forms.isdisjoint(words):
+            return True
+        if self.misses.issuperset(words):
+            return False
         return any(self.lookup(w) is not None for w in set(words).difference(self.misses))
 
     def _lookup(self, word: str) -> Form | None:
@@ -119,10 +132,9 @@ class StemIndex:
             return listed
         if len(word) < MIN_STEM or word in self.protected or not word.isalpha():
             return None
-        for code in self.scripts.get(_script(word[0]), ()):
-            starts = self.starts.get(code)
-            if starts is not None and word[:MIN_STEM] not in starts:
-                continue  # a suffix-stripping stemmer keeps the start: no keyword stem begins like this
+        # A suffix-stripping stemmer keeps the start: only those with a keyword stem beginning so run.
+        by_start, always = self.candidates.get(_script(word[0]), _NONE)
+        for code in by_start.get(word[:MIN_STEM], always):
             form = self.stems[code].get(self.stemmers[code].stemWord(word))
             if form is not None:
                 return form

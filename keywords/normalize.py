@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from keywords.confusables import (
     APOSTROPHES,
@@ -104,10 +104,14 @@ class _WordTable(dict[int, str]):
 
 
 _WORDS = _WordTable()
-# On ASCII, steps 1 to 3 are one table: lower case, apostrophes deleted (their fold is ""; control
-# characters fold to spaces, which separate words anyway), any other non-alphanumeric a space.
-_ASCII_WORDS = str.maketrans({chr(cp): chr(cp).lower() if chr(cp).isalnum() else
-                              None if _fold_char(chr(cp)) == "" else " " for cp in range(128)})
+# On ASCII, steps 1 to 3 are one bytes table: lower case, any non-alphanumeric a space (control
+# characters fold to spaces, which separate words anyway), apostrophes deleted (their fold is "").
+_ASCII_WORDS = bytes(ord(chr(b).lower()) if chr(b).isalnum() and b < 128 else 32 for b in range(256))
+_ASCII_DELETED = bytes(b for b in range(128) if _fold_char(chr(b)) == "")
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+# The shape of normalised ASCII words: each letter an "a", each digit a "0".
+_ASCII_SHAPES = bytes(97 if chr(b).isalpha() and b < 128 else 48 if chr(b).isdigit() and b < 128 else b
+                      for b in range(256))
 
 
 def _script(ch: str) -> str:
@@ -179,6 +183,8 @@ def _fix_word_uncached(word: str) -> str:
 
 
 _FIXED: dict[str, str] = {}
+_CLEAN: set[str] = set()
+"""Words step 4 leaves as they are (most words): a message of only these needs no per-word call."""
 
 
 def _fix_word(word: str) -> str:
@@ -188,15 +194,14 @@ def _fix_word(word: str) -> str:
         fixed = _fix_word_uncached(word)
         if len(_FIXED) < _MAX_CACHE and len(word) <= _MAX_CACHED_WORD:
             _FIXED[word] = fixed
+            if fixed == word:
+                _CLEAN.add(word)
     return fixed
 
 
 def _fix_words(words: list[str]) -> list[str]:
-    """Step 4 for every word: one C-level pass over the cache, computing only the words not in it."""
-    fixed = list(map(_FIXED.get, words))
-    if None in fixed:
-        return [_fix_word(w) for w in words]
-    return fixed  # type: ignore[return-value]
+    """Step 4 for every word: one set operation when every word is known to stay as it is."""
+    return words if _CLEAN.issuperset(words) else [_fix_word(w) for w in words]
 
 
 def _is_single_letter(w: str) -> bool:
@@ -232,15 +237,28 @@ def _join_single_letters(words: list[str]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Normalized:
-    """The words of a message after normalisation, plus what punctuation told us."""
+class Normalized(NamedTuple):
+    """The words of a message after normalisation, plus what punctuation told us.
+
+    A named tuple, not a frozen dataclass: it is built once per message, and a frozen dataclass'
+    __init__ costs as much as finding the words of a short ASCII message.
+    """
 
     words: tuple[str, ...]
     text: str
     question: bool
-    folded: str = field(default="", compare=False)
+    folded: str = ""
     """The folded text (non-ASCII only), kept so clauses are split without folding again."""
+
+    # Two analyses are equal by what they found: the ASCII path keeps no folded text.
+    def __eq__(self, other: object) -> bool:
+        return self[:3] == other[:3] if isinstance(other, Normalized) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        return self[:3] != other[:3] if isinstance(other, Normalized) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self[:3])
 
 
 def _render(words: list[str] | tuple[str, ...]) -> str:
@@ -304,8 +322,9 @@ def _analyse_ascii(text: str) -> Normalized:
 
 
 def _ascii_words(text: str) -> list[str]:
-    words = _fix_words(text.translate(_ASCII_WORDS).split())
-    if words and min(map(len, words)) == 1:
+    words = _fix_words(text.encode().translate(_ASCII_WORDS, _ASCII_DELETED).decode().split())
+    # Three single letters in a row ("s t o p") are rare; any single letter ("i", "a") is not.
+    if not _ASCII_LETTERS.isdisjoint(words) and b" a a a " in b" %b " % " ".join(words).encode().translate(_ASCII_SHAPES):
         words = _join_single_letters(words)
     return words
 

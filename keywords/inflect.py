@@ -130,8 +130,8 @@ def _read_block(lines: list[str], i: int) -> tuple[dict[str, list[str]], int]:
     table: dict[str, list[str]] = {}
     if head.startswith("{"):
         body = head.strip("{} ")
-        for m in re.finditer(r"([^,:\[\]{}]+?):\s*\[([^\]]*)\]", body):
-            table[m.group(1).strip()] = _items(m.group(2))
+        for found in re.finditer(r"([^,:\[\]{}]+?):\s*\[([^\]]*)\]", body):
+            table[found.group(1).strip()] = _items(found.group(2))
         return table, i + 1
     i += 1
     while i < len(lines) and (lines[i].startswith("      ") or not lines[i].strip()):

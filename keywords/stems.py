@@ -5,11 +5,16 @@ reload stays fast; simplemma took over 20 s and 1 GiB for 35 languages)::
 
     language                                 how an inflected keyword is found
     ---------------------------------------  ----------------------------------------------------
-    en ru es fr de pt it nl pl tr ar         Snowball stem of the word equals the stem of a
-                                             keyword ("opting" -> opt, "cancelen" -> cancel)
-    ru (verb stems Snowball keeps apart),    inflections listed under the keyword in
-    uk, ja, zh (no Snowball stemmer, or no   keywords.yaml ("отпишитесь" under ОТПИСАТЬСЯ), so
-    inflection to strip)                     compliance staff can read and edit them
+    en es fr de pt it nl pl tr ar sv da no   Snowball stem of the word equals the stem of a
+    fa id el hu ro; fi et cs lt ca, ms (the  keyword ("opting" -> opt, "cancelen" -> cancel);
+    Indonesian stemmer), hr sr (Serbian's,   where the stemmer splits one verb into several
+    both scripts), hi (Devanagari only)      stems, the other forms are listed too
+    ru uk (verb stems Snowball keeps apart,  inflections listed under the keyword in
+    or no stemmer): `make inflections` adds  keywords.yaml ("отпишитесь" under ОТПИСАТЬСЯ), so
+    simplemma's verb forms; sk sl lv bg bn   compliance staff can read and edit them
+    ur pa he sw tl af ko, romanised hi
+    zh ja th vi                              nothing to strip: matched per character, or (vi)
+                                             not inflected
 
 A keyword is stemmed only if it and its stem have at least MIN_STEM letters: "fin", "baja" and
 "parar" would otherwise take "final", "bajo" and "para". Protected words never match by stem.

@@ -17,14 +17,16 @@ Steps, in order (each exists because real opt-out replies look like that):
 
 Speed: ASCII text (most SMS) takes a shorter path with the same result (a property test holds
 the two paths together); steps 2 and 3 are str.translate tables (computed per code point and
-bounded) and str.split, not regex scans; step 4 is remembered per word (bounded too).
+bounded) and str.split, not regex scans, and other text remembers them per piece between spaces;
+step 4 is remembered per word (all bounded).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple
+from bisect import bisect_right
+from typing import Any, NamedTuple
 
 from keywords.confusables import (
     APOSTROPHES,
@@ -38,14 +40,18 @@ from keywords.confusables import (
 
 # Scripts written without spaces between words: one character is one word (Thai's vowel and tone
 # marks are deleted with the other combining marks in step 2, on both sides of every match).
-_CJK = "\u0e00-\u0e7f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RANGES = ((0x0E00, 0x0E7F), (0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+               (0xF900, 0xFAFF))
+_CJK = "".join(f"{chr(first)}-{chr(last)}" for first, last in _CJK_RANGES)
+_CJK_BOUNDS = tuple(bound for first, last in _CJK_RANGES for bound in (first, last + 1))
 # Spacing vowel signs of the Indic scripts (Devanagari to Sinhala) are letters' parts, not breaks:
 # "रोको" is one word, as its writer sees it.
 _SPACING_MARKS = "".join(chr(cp) for cp in range(0x0900, 0x0E00) if unicodedata.category(chr(cp)) == "Mc")
 _TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_]|[{_SPACING_MARKS}])+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+_HAN_KANA = re.compile("[" + "".join(f"{chr(first)}-{chr(last)}" for first, last in _CJK_RANGES[1:]) + "]+")
 _RUN3 = re.compile(r"([^\W\d_])\1{2,}")
-_QUESTION = frozenset("?¿؟")
 _MAX_CACHE = 65536
 _MAX_CACHED_WORD = 40
 
@@ -204,17 +210,38 @@ def _fix_words(words: list[str]) -> list[str]:
     return words if _CLEAN.issuperset(words) else [_fix_word(w) for w in words]
 
 
+def _is_cjk(ch: str) -> bool:
+    """A Han, kana or Thai character: a word of its own (one comparison search, no regex)."""
+    return bisect_right(_CJK_BOUNDS, ord(ch)) % 2 == 1
+
+
 def _is_single_letter(w: str) -> bool:
-    # Every CJK range starts at U+3040 or later: below it, no regex is needed.
-    return len(w) == 1 and w.isalpha() and (w < "\u0e00" or not _CJK_CHAR.match(w))
+    # Every CJK range starts at U+0E00 or later: below it, no search is needed.
+    return len(w) == 1 and w.isalpha() and (w < "\u0e00" or not _is_cjk(w))
+
+
+_OTHER, _LETTER, _HAN = 0, 1, 2
+_KINDS: dict[str, int] = {}
+"""One-character words by kind: a letter (that step 5 joins), Han, kana or Thai, other (bounded)."""
+
+
+def _kind(ch: str) -> int:
+    kind = _HAN if _is_cjk(ch) else _LETTER if ch.isalpha() else _OTHER
+    if len(_KINDS) < _MAX_CACHE:
+        _KINDS[ch] = kind
+    return kind
 
 
 def _join_single_letters(words: list[str]) -> list[str]:
     run_length = 0
+    kinds = _KINDS
     for w in words:  # most messages have no run of three single letters: nothing to join
-        run_length = run_length + 1 if len(w) == 1 and _is_single_letter(w) else 0
-        if run_length == 3:
-            break
+        if len(w) == 1 and (kind if (kind := kinds.get(w)) is not None else _kind(w)) == _LETTER:
+            run_length += 1
+            if run_length == 3:
+                break
+        else:
+            run_length = 0
     else:
         return words
     out: list[str] = []
@@ -264,8 +291,10 @@ class Normalized(NamedTuple):
 def _render(words: list[str] | tuple[str, ...]) -> str:
     parts: list[str] = []
     prev_cjk = False
+    kinds = _KINDS
     for w in words:
-        cjk = bool(_CJK_CHAR.match(w))
+        # Han, kana and Thai are one character per word; no longer word begins with one.
+        cjk = len(w) == 1 and (kind if (kind := kinds.get(w)) is not None else _kind(w)) == _HAN
         if parts and not (cjk and prev_cjk):
             parts.append(" ")
         parts.append(w)
@@ -280,12 +309,53 @@ def analyse(text: str) -> Normalized:
     return _analyse_ascii(text) if text.isascii() else _analyse_unicode(text)
 
 
+# Steps 2 and 3 per piece between spaces (a space is left alone by both, and NFKC never composes
+# across one): words repeat across messages far more than they vary, so each piece is remembered
+# (bounded), except a piece with Han, kana or Thai in it, which is a phrase rather than a word.
+_FOLDED: dict[str, str] = {}
+_TOKENS: dict[str, tuple[str, ...]] = {}
+
+
+def _cacheable(piece: str, cache: dict[str, Any]) -> bool:
+    return len(cache) < _MAX_CACHE and len(piece) <= _MAX_CACHED_WORD and _CJK_CHAR.search(piece) is None
+
+
+def _fold_piece(piece: str) -> str:
+    if _HAN_KANA.fullmatch(piece) and unicodedata.is_normalized("NFKC", piece):
+        return piece  # step 2 leaves Han and kana alone (and NFKC-normal text stays so)
+    folded = unicodedata.normalize("NFKC", piece.translate(_FOLD))
+    if _cacheable(piece, _FOLDED):
+        _FOLDED[piece] = folded
+    return folded
+
+
+def _tokens(folded: str) -> list[str]:
+    """The words of folded text before step 4, as _TOKEN finds them."""
+    get = _TOKENS.get
+    tokens: list[str] = []
+    for piece in folded.split(" "):
+        found = get(piece)
+        tokens.extend(found if found is not None else _tokens_of_piece(piece))
+    return tokens
+
+
+def _tokens_of_piece(piece: str) -> tuple[str, ...]:
+    if _CJK_RUN.fullmatch(piece):
+        return tuple(piece)  # one word per character
+    tokens = tuple(piece.translate(_WORDS).split())
+    if _cacheable(piece, _TOKENS):
+        _TOKENS[piece] = tokens
+    return tokens
+
+
 def _fold_unicode(text: str) -> str:
     try:
-        folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+        cased = unicodedata.normalize("NFKC", text).casefold()
+        get = _FOLDED.get
+        return " ".join([found if (found := get(piece)) is not None else _fold_piece(piece)
+                         for piece in cased.split(" ")])
     except UnicodeError:  # pragma: no cover - lone surrogates are dropped by the table
-        folded = text.encode("utf-8", "ignore").decode("utf-8").casefold()
-    return unicodedata.normalize("NFKC", folded)
+        return unicodedata.normalize("NFKC", text.encode("utf-8", "ignore").decode("utf-8").casefold())
 
 
 def unicode_clauses(text: str, cut: re.Pattern[str], folded: str = "") -> list[tuple[str, ...]]:
@@ -301,7 +371,7 @@ def unicode_clauses(text: str, cut: re.Pattern[str], folded: str = "") -> list[t
 
 
 def _unicode_words(folded: str) -> list[str]:
-    words = _fix_words(folded.translate(_WORDS).split())
+    words = _fix_words(_tokens(folded))
     if words and min(map(len, words)) == 1:
         words = _join_single_letters(words)
     return words
@@ -309,7 +379,7 @@ def _unicode_words(folded: str) -> list[str]:
 
 def _analyse_unicode(text: str) -> Normalized:
     folded = _fold_unicode(text)
-    question = not _QUESTION.isdisjoint(folded)
+    question = "?" in folded or "¿" in folded or "؟" in folded
     words = _unicode_words(folded)
     text_ = _render(words) if _CJK_CHAR.search(folded) else " ".join(words)
     return Normalized(tuple(words), text_, question, folded)

@@ -46,8 +46,14 @@ if TYPE_CHECKING:
 
 # A dot, comma or colon before a letter or digit splits nothing ("s.t.o.p", "1,000"), except
 # before Han or kana, which need no space after punctuation ("退订,谢谢" once "，" is folded).
-_SPLIT = re.compile(r"[!?;…\n\r。！？；，、،؛؟۔।॥]+|[.,:](?![^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
-_TRAILING = " \t\r\n.,!?;:…。！？；，、،؛؟۔।॥"
+_STRONG = "!?;…\n\r。！？；，、،؛؟۔।॥"  # a run of these always splits
+_WEAK = ".,:"
+_WORD_AFTER = r"[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+# The same as [strong]+|[weak](?!word), written to begin with one character class: the regex
+# engine then skips to the next punctuation mark instead of trying every position.
+_SPLIT = re.compile(rf"[{re.escape(_STRONG + _WEAK)}](?:(?<=[{re.escape(_STRONG)}])[{re.escape(_STRONG)}]*"
+                    rf"|(?<=[{re.escape(_WEAK)}])(?!{_WORD_AFTER}))")
+_TRAILING = " \t" + _STRONG + _WEAK
 _TIER_ORDER = {"phrase": 0, "request": 1}
 SINGLE_CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
 
@@ -108,9 +114,8 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
         return None
     parts = clauses(m, text, n)
     several = len(parts) > 1
-    sms_anywhere = m.mentions(m.sms_words, m.sms_cjk, n.words)
     # Each clause on its own first: what takes a decision back only matters once a clause decides.
-    decided = [_clause(m, words, SINGLE_CLAUSE_INTENTS, sms_anywhere, several) for words in parts]
+    decided = [_clause(m, words, SINGLE_CLAUSE_INTENTS, n.words, several) for words in parts]
     if n.question:  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
         decided = [None if f is not None and f.matched is not None and len(words) == 1 else f
                    for words, f in zip(parts, decided)]
@@ -145,19 +150,23 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     return best
 
 
-def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], sms_anywhere: bool,
+def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message: tuple[str, ...],
             several: bool) -> Found | None:
+    # Each tier's own cheapest test comes first here (a help keyword's anchor is a trigger too).
+    if several and not m.may_decide(words):
+        return None
     if several and (help := m.help_clause(words)) is not None:  # "what is this? help"
         return help
-    if (several and not m.may_decide(words)) or (
-            not sms_anywhere and m.mentions(m.other_channels, m.other_channels_cjk, words)):
+    if m.mentions(m.other_channels, m.other_channels_cjk, words) and not m.mentions(m.sms_words, m.sms_cjk, message):
         return None
-    found = phrase(m, words)
+    found = phrase(m, words) if not m.phrase_anchors.isdisjoint(words) else None
     if found is not None and found.hit.intent in OPT_OUT_SECTIONS:
         return found
-    other = only_request(m, words, intents) or with_object(m, words)  # "start getting texts again": opt_in > ask
-    if other is None and not m.courtesy.keys().isdisjoint(words):  # "hör bitte auf mit den SMS"
-        other = with_object(m, tuple(w for w in words if w not in m.courtesy))
-    if other is None and found is None:
+    other = only_request(m, words, intents)
+    if other is None and not m.vocab.object_anchors.isdisjoint(words):
+        other = with_object(m, words)  # "start getting texts again": opt_in > ask
+        if other is None and not m.courtesy.keys().isdisjoint(words):  # "hör bitte auf mit den SMS"
+            other = with_object(m, tuple(w for w in words if w not in m.courtesy))
+    if other is None and found is None and not m.vocab.again_anchors.isdisjoint(words):
         other = again(m, words)  # "I want your texts again": an ask
     return other if other is not None and (found is None or _rank(other) < _rank(found)) else found

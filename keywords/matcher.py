@@ -243,6 +243,10 @@ class Matcher(FuzzyTier):
         firsts.update(w[0] for w in self.vocab.with_object)
         self.starts = frozenset(w for w in self.vocab.request if w in firsts or w in self.stems.listed_first
                                 or self.stems.lookup(w) is not None)
+        # What the request tier's first shape takes besides inflected keywords: request words, SMS
+        # objects alone and (with self.pieces) any piece of a keyword or a listed form, which a message
+        # may write apart ("opt out", "un subscribe").
+        self.request_pieces = frozenset(self.vocab.request) | self.vocab.objects_alone | _substrings(self.stems.listed)
 
     def _build_widen(self) -> None:
         """(opt-out rule, last word) -> the opt_out_all keyword they spell apart ("unsubscribe from all")."""

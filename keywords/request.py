@@ -140,6 +140,9 @@ def keyword_at(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, st
 
 def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) -> Found | None:
     """Shape 1: every word is a keyword form of ``intents``, a request word or a courtesy word."""
+    # One word that is none of these and is known to inflect no keyword rules the shape out.
+    if not m.stems.misses.isdisjoint(set(words).difference(m.pieces, m.request_pieces)):
+        return None
     best: tuple[Hit, str | None] | None = None
     langs: frozenset[str] = frozenset()
     i = 0

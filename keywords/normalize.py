@@ -115,9 +115,6 @@ _WORDS = _WordTable()
 _ASCII_WORDS = bytes(ord(chr(b).lower()) if chr(b).isalnum() and b < 128 else 32 for b in range(256))
 _ASCII_DELETED = bytes(b for b in range(128) if _fold_char(chr(b)) == "")
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
-# The shape of normalised ASCII words: each letter an "a", each digit a "0".
-_ASCII_SHAPES = bytes(97 if chr(b).isalpha() and b < 128 else 48 if chr(b).isdigit() and b < 128 else b
-                      for b in range(256))
 
 
 def _script(ch: str) -> str:
@@ -394,8 +391,12 @@ def _analyse_ascii(text: str) -> Normalized:
 def _ascii_words(text: str) -> list[str]:
     words = _fix_words(text.encode().translate(_ASCII_WORDS, _ASCII_DELETED).decode().split())
     # Three single letters in a row ("s t o p") are rare; any single letter ("i", "a") is not.
-    if not _ASCII_LETTERS.isdisjoint(words) and b" a a a " in b" %b " % " ".join(words).encode().translate(_ASCII_SHAPES):
-        words = _join_single_letters(words)
+    if not _ASCII_LETTERS.isdisjoint(words):
+        run_length = 0
+        for w in words:
+            run_length = run_length + 1 if w in _ASCII_LETTERS else 0
+            if run_length == 3:
+                return _join_single_letters(words)
     return words
 
 

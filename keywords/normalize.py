@@ -175,13 +175,24 @@ def _fix_digits(word: str) -> str:
     return word
 
 
-def _fix_word_uncached(word: str) -> str:
+def _fix_word_once(word: str) -> str:
     if not word.isascii():
         word = _fix_scripts(word)
     if not word.isalpha():
         word = _fix_digits(word)
     if len(word) > 2:
         word = _RUN3.sub(r"\1", word)
+    return word
+
+
+def _fix_word_uncached(word: str) -> str:
+    # One fix can make another possible: a digit read as a letter makes "μμ0" the mixed-script
+    # "μμo", which folds to "mmo". Repeat until nothing changes, so normalising twice changes nothing.
+    for _ in range(4):
+        fixed = _fix_word_once(word)
+        if fixed == word:
+            break
+        word = fixed
     return word
 
 

@@ -78,6 +78,12 @@ def test_letters_folding_to_a_folded_letter_fold_all_the_way(text: str) -> None:
     assert normalize(text) == normalize(normalize(text))
 
 
+@pytest.mark.parametrize("text", ["μμ0", "μμμ0", "ааа0"])
+def test_a_digit_read_as_a_letter_is_folded_with_the_word(text: str) -> None:
+    """"μμ0" reads as "μμo", which mixes scripts and folds to "mmo" (found by the property test below)."""
+    assert normalize(text) == normalize(normalize(text))
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.text())
 def test_normalize_is_idempotent(text: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from keywords.lint import (FILLED_WHEN_SENT, PLACEHOLDERS, SAMPLE_VALUES, Needles, RenderedReply, fill, lint, placeholders,
@@ -103,14 +104,25 @@ def collisions(rf: RuleFile) -> Fail:
         by_length.setdefault(len(key[1]), []).append(key)
         by_squeezed.setdefault(key[2], []).append(key)
     out: Fail = []
+    near_by: dict[tuple[int, int], list[str]] = {}  # (length, reach) -> out keys that could be that close
+    entries_of: dict[str, list[tuple[Entry, str, str]]] = {}
+    for key in out_keys:
+        entries_of.setdefault(key[1], []).append(key)
     for i in ins:
         ik = compact(entry_analysis(i.text).words)
         if not ik:
             continue
         ik_squeezed = squeeze(ik)
         reach = max(widest, budget_of(len(ik)) if i.intent in fz.intents else 0)
-        near = [k for n in range(len(ik) - reach, len(ik) + reach + 1) for k in by_length.get(n, ())]
-        near += [k for k in by_squeezed.get(ik_squeezed, ()) if abs(len(k[1]) - len(ik)) > reach]
+        choices = near_by.get((len(ik), reach))
+        if choices is None:
+            choices = near_by[(len(ik), reach)] = list(dict.fromkeys(
+                k[1] for n in range(len(ik) - reach, len(ik) + reach + 1) for k in by_length.get(n, ())))
+        # rapidfuzz measures every candidate in C and keeps those within reach; the budget is per pair.
+        close = [entries_of[ok] for ok, _, _ in process.extract(ik, choices, scorer=OSA.distance,
+                                                                 score_cutoff=reach, limit=None)]
+        near = [k for keys in close for k in keys]
+        near += [k for k in by_squeezed.get(ik_squeezed, ()) if k not in near]
         for o, ok, ok_squeezed in near:
             if ik == ok:
                 continue

@@ -5,14 +5,43 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install migrate bench bench-webhook bench-suppression inflections clean
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
 
-$(VENV)/.installed: requirements.txt
+.PHONY: run test install install-dev lock migrate bench bench-webhook bench-suppression inflections clean
+
+# Installs only what the lock files pin, each file checked against its hash; a marker per lock,
+# so an edited lock reinstalls. requirements-dev.lock holds the runtime pins too, at the same versions.
+$(VENV)/.installed: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements.lock
 	touch $@
 
+$(VENV)/.installed-dev: requirements-dev.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -r requirements-dev.lock
+	touch $@
+
+## The runtime only (requirements.lock): what make run, migrate and the benchmarks need.
 install: $(VENV)/.installed
+
+## The runtime and the test and type-checking tools (requirements-dev.lock): what make test needs.
+install-dev: $(VENV)/.installed-dev
+
+# Run after editing requirements.txt or requirements-dev.txt, and commit the .txt and .lock files
+# together; `make lock LOCK_ARGS=--upgrade` also moves the unpinned (transitive) dependencies to
+# their newest releases. Run it with Python 3.11 on x86_64 Linux, like the gateway's machines: the
+# locks are resolved for the interpreter that runs pip-compile. pip-tools lives in a throwaway venv,
+# never in .venv; fetching every file's hash takes some minutes.
+PIP_TOOLS ?= pip-tools==7.6.2
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock:
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp" && \
+	"$$tmp/bin/pip" install --quiet --disable-pip-version-check "$(PIP_TOOLS)" && \
+	CUSTOM_COMPILE_COMMAND="make lock" "$$tmp/bin/pip-compile" $(LOCK_FLAGS) $(LOCK_ARGS) \
+	  --output-file requirements.lock requirements.txt && \
+	CUSTOM_COMPILE_COMMAND="make lock" "$$tmp/bin/pip-compile" $(LOCK_FLAGS) $(LOCK_ARGS) \
+	  --constraint requirements.lock --output-file requirements-dev.lock requirements.txt requirements-dev.txt
 
 migrate: install
 	$(PY) -m flask --app wsgi db upgrade
@@ -28,7 +57,7 @@ run: install
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 ## The whole suite; the PostgreSQL tests run too when TEST_DATABASE_URL is set.
-test: install
+test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 import os
 from dataclasses import asdict, dataclass, fields
@@ -82,6 +84,13 @@ class Rules:
         self.rendered: list[RenderedReply] = checks.rendered_replies(rf)
         self._replies = {(r.sender, r.language, r.kind): r.text for r in self.rendered}
         self._none = asdict(Decision("none", "sender", None, None, None, 0.0, "", False, self.version))
+
+    def named(self, path: str) -> Rules:
+        """These compiled rules as read from another file of the same content."""
+        clone = copy.copy(self)
+        clone.file = dataclasses.replace(self.file, path=path)
+        clone.path = path
+        return clone
 
     def classify(self, text: str) -> Decision:
         """Decide the intent of one inbound message; never raises for any str."""
@@ -182,15 +191,22 @@ def version_of(data: bytes) -> str:
 def parse_rules(data: bytes | str, filename: str = "<string>") -> Rules:
     """Validate and compile a keywords file's content; raises RulesError listing every problem.
 
-    The same content under the same name compiles once per process: Rules are immutable, and
-    every app built in one process (the test suite builds hundreds) shares them.
+    The same content compiles once per process, under any name: Rules are immutable, and every
+    app built in one process (the test suite builds hundreds, many from copies of one file) shares
+    the compiled tables; a copy under another name differs only in the path it reports.
     """
-    return _compiled(data.encode("utf-8") if isinstance(data, str) else data, filename)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    rules = _COMPILED.get(raw)
+    if rules is None:
+        rules = compile_rules(raw, filename)  # a file with problems raises here, naming this file
+        if len(_COMPILED) >= 8:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[raw] = rules
+    return rules if rules.path == filename else rules.named(filename)
 
 
-@lru_cache(maxsize=8)
-def _compiled(raw: bytes, filename: str) -> Rules:
-    return compile_rules(raw, filename)
+_COMPILED: dict[bytes, Rules] = {}
+"""Compiled rules by file content, oldest first (at most eight)."""
 
 
 def compile_rules(raw: bytes, filename: str = "<string>") -> Rules:

@@ -13,6 +13,8 @@ from flask import Flask
 
 from gateway import auth
 from gateway.errors import ConfigError
+from keywords import RulesHolder
+from keywords.errors import RulesError
 
 DEV_TWILIO_TOKEN_FILE = "twilio_auth_token"
 DEV_API_TOKEN_FILE = "api_token"
@@ -135,3 +137,12 @@ def startup_check() -> None:
     app = Flask("gateway", instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None)
     load(app)
     check(app.config, serving=True)
+    # The keywords file compiles here, in gunicorn's master, once: the workers forked after it
+    # find the compiled rules by content (parse_rules) instead of each compiling them at boot,
+    # and a refused file stops the server with its file:line: reasons before a worker starts.
+    try:
+        RulesHolder(app.config["KEYWORDS_FILE"], check_interval=0.0)
+    except RulesError as exc:
+        first = exc.problems[0]
+        more = f" (and {len(exc.problems) - 1} more: python -m keywords check)" if len(exc.problems) > 1 else ""
+        raise ConfigError(f"KEYWORDS_FILE refused: {first[0]}:{first[1]}: {first[2]}{more}") from None

@@ -111,6 +111,17 @@ def test_gunicorn_refuses_to_serve_without_public_base_url(tmp_path: Path) -> No
     assert "Error: PUBLIC_BASE_URL is not set" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_gunicorn_refuses_a_broken_keywords_file_in_one_line(tmp_path: Path) -> None:
+    # The master compiles the file before any worker boots (the workers share what it compiled).
+    broken = tmp_path / "keywords.yaml"
+    broken.write_text(Path("keywords.yaml").read_text(encoding="utf-8") + "\nno_such_section: [STOP]\n", encoding="utf-8")
+    result = refused_start(tmp_path, f"sqlite:///{tmp_path / 'never.db'}", KEYWORDS_FILE=str(broken))
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and f"KEYWORDS_FILE refused: {broken}:" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # --- 5. Numbers in the log -------------------------------------------------------------------------
 
 def test_no_number_format_reaches_the_server_log(production: Production) -> None:

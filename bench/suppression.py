@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere: bench/ is not a 
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from bench.machine import machine  # noqa: E402
-from gateway import api_csv  # noqa: E402
+from gateway.api import csv_rows  # noqa: E402
 from storage import Database, crypto  # noqa: E402
 from storage.bulk import import_suppressions, scrub  # noqa: E402
 from storage.consent import suppression_status  # noqa: E402
@@ -68,7 +68,7 @@ def run(label: str, url: str, rows: int, checks: int, deadline: float) -> None:
 
     data = csv_bytes(listed)
     started = time.perf_counter()
-    parsed = api_csv.import_rows(io.BytesIO(data), "US", SENDER, "*")
+    parsed = csv_rows.import_rows(io.BytesIO(data), "US", SENDER, "*")
     parsing = time.perf_counter() - started
     with database.begin() as session:
         result = import_suppressions(session, parsed, actor="bench")
@@ -84,7 +84,7 @@ def run(label: str, url: str, rows: int, checks: int, deadline: float) -> None:
     with database.begin() as session:
         erase(session, listed[0], actor="bench", reason="bench: one erased number")
     started = time.perf_counter()
-    valid, invalid = api_csv.number_list(campaign, "US")  # type: ignore[arg-type]
+    valid, invalid = csv_rows.number_list(campaign, "US")  # type: ignore[arg-type]
     normalising = time.perf_counter() - started
     with database.begin() as session:
         suppressed = scrub(session, valid, SENDER, None)

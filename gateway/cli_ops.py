@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from gateway import api_csv
+from gateway.api import csv_rows
 from gateway.errors import InvalidAddress
 from gateway.state import database, spool
 from storage import bulk, consent, erasure, evidence, ledger, rekey
@@ -31,7 +31,7 @@ def _region() -> str:
 
 def _number(raw: str) -> str:
     try:
-        return api_csv.normalise(raw, _region())
+        return csv_rows.normalise(raw, _region())
     except InvalidAddress as error:
         raise click.BadParameter(f"{raw!r}: {error}") from None
 
@@ -40,14 +40,14 @@ def _scope(raw: str | None) -> str:
     if not raw:
         return GLOBAL_SCOPE
     try:
-        return api_csv.scope_of(raw, _region())
+        return csv_rows.scope_of(raw, _region())
     except InvalidAddress as error:
         raise click.BadParameter(f"sender {raw!r}: {error}") from None
 
 
 def _topic(raw: str | None) -> str:
     try:
-        return api_csv.topic_of(raw)
+        return csv_rows.topic_of(raw)
     except InvalidAddress as error:
         raise click.BadParameter(str(error)) from None
 
@@ -121,8 +121,8 @@ def reencrypt() -> None:
 def import_file(file: IO[bytes], sender: str | None, topic: str | None, source: str, note: str | None, actor: str | None) -> None:
     """Import a CSV suppression list: every row or, with any bad row, none (bad rows listed by line)."""
     try:
-        rows = api_csv.import_rows(file, _region(), _scope(sender) if sender else None, _topic(topic))
-    except api_csv.RowsRejected as rejected:
+        rows = csv_rows.import_rows(file, _region(), _scope(sender) if sender else None, _topic(topic))
+    except csv_rows.RowsRejected as rejected:
         for error in rejected.errors:
             click.echo(f"line {error.line}: {error.value!r}: {error.reason}", err=True)
         raise click.ClickException(str(rejected)) from None
@@ -138,11 +138,11 @@ def import_file(file: IO[bytes], sender: str | None, topic: str | None, source: 
 @click.option("--output", "-o", type=click.File("w"), default="-")
 def export(sender: str | None, topic: str | None, output: IO[str]) -> None:
     """Write the active suppression list as CSV."""
-    writer = api_csv.export_writer(output)  # spreadsheet-safe, as the API's export
-    writer.writerow(api_csv.EXPORT_COLUMNS)
+    writer = csv_rows.export_writer(output)  # spreadsheet-safe, as the API's export
+    writer.writerow(csv_rows.EXPORT_COLUMNS)
     with database().read() as connection:
         for row in bulk.export(connection, _scope(sender) if sender else None, _topic(topic) if topic else None):
-            writer.writerow(api_csv.export_row(*row))
+            writer.writerow(csv_rows.export_row(*row))
 
 
 @suppressions_cli.command("scrub")
@@ -152,7 +152,7 @@ def export(sender: str | None, topic: str | None, output: IO[str]) -> None:
 @click.option("--output", "-o", type=click.File("w"), default="-", help="Where the allowed numbers go.")
 def scrub(file: IO[bytes], sender: str, topic: str | None, output: IO[str]) -> None:
     """Write the numbers of FILE that SENDER may text; counts and invalid rows go to stderr."""
-    numbers, invalid = api_csv.number_csv(file, _region())
+    numbers, invalid = csv_rows.number_csv(file, _region())
     with database().read() as connection:
         suppressed = bulk.scrub(connection, numbers, _scope(sender), _topic(topic) if topic else None)
     allowed = list(dict.fromkeys(n for n in numbers if n not in suppressed))

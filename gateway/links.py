@@ -36,7 +36,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.api import parse_number, parse_sender, unicode_text
+from gateway.api.common import parse_number, parse_sender, unicode_text
 from gateway.auth import require_token
 from gateway.config import public_base_url
 from gateway.errors import BadRequest

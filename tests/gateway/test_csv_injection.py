@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway import api_csv
+from gateway.api import csv_rows
 from storage import bulk
 from tests.conftest import API_TOKEN
 
@@ -84,7 +84,7 @@ def test_no_exported_cell_starts_a_formula(client: FlaskClient, hostile: set[tup
 
 def test_an_export_imports_back_unchanged(app: Flask, client: FlaskClient, hostile: set[tuple[str, str, str]]) -> None:
     exported = client.get("/api/v1/export/suppressions.csv", headers=AUTH).data
-    read_back = api_csv.import_rows(io.BytesIO(exported), "US", None, "*")
+    read_back = csv_rows.import_rows(io.BytesIO(exported), "US", None, "*")
     assert {(row.number, row.scope, row.topic) for row in read_back} == hostile
     again = client.post("/api/v1/imports", data=exported, headers=CSV)
     assert again.status_code == 201, again.data
@@ -113,5 +113,5 @@ CELLS = [
 
 @pytest.mark.parametrize(("value", "cell"), [c[1:] for c in CELLS], ids=[c[0] for c in CELLS])
 def test_the_cell_rule_and_its_inverse(value: str, cell: str) -> None:
-    assert api_csv.export_cell(value) == cell
-    assert api_csv.read_cell(cell) == value
+    assert csv_rows.export_cell(value) == cell
+    assert csv_rows.read_cell(cell) == value

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from gateway import api_csv
+from gateway.api import csv_rows
 from gateway.addresses import parse_phone
 from storage import GLOBAL_SCOPE, Database, bulk, import_chain
 from storage.bulk import ImportRow, export, import_suppressions, scrub
@@ -114,12 +114,12 @@ def test_the_north_american_fast_path_agrees_with_phonenumbers() -> None:
     samples = [f"+1{start:03d}" + "".join(rng.choice("0123456789") for _ in range(7)) for start in range(1000)]
     samples += ["+1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(3000)]
     for sample in samples:
-        assert api_csv.normalise(sample, "US") == parse_phone(sample, "US")
+        assert csv_rows.normalise(sample, "US") == parse_phone(sample, "US")
 
 
 def test_digits_of_other_scripts_leave_the_fast_path_and_come_out_ascii() -> None:
     arabic_indic = "+1" + "".join(chr(0x0660 + int(digit)) for digit in "4155550100")
-    assert api_csv.normalise(arabic_indic, "US") == parse_phone(arabic_indic, "US") == "+14155550100"
+    assert csv_rows.normalise(arabic_indic, "US") == parse_phone(arabic_indic, "US") == "+14155550100"
 
 
 @pytest.mark.parametrize(
@@ -128,4 +128,4 @@ def test_digits_of_other_scripts_leave_the_fast_path_and_come_out_ascii() -> Non
     ids=["padded", "national", "00-prefix"],
 )
 def test_numbers_outside_the_fast_path_go_through_phonenumbers(raw: str, expected: str) -> None:
-    assert api_csv.normalise(raw, "US") == expected
+    assert csv_rows.normalise(raw, "US") == expected

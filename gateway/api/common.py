@@ -1,27 +1,16 @@
-"""The JSON API senders call before sending: may this sender text this number?
-
-Routes of the compliance operations (scrub, imports, export, history, erasure) live in
-gateway/api_ops.py on the same blueprint; the OpenAPI document describing all of them is
-gateway/openapi.yaml, served at /api/v1/openapi.json.
-"""
+"""What every JSON API route shares: the blueprint, its 400 handler, and argument parsing."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
 from gateway.addresses import parse_address, parse_phone
-from gateway.auth import require_token
 from gateway.errors import BadRequest, InvalidAddress
-from gateway.state import database
 from storage import consent
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-OPENAPI = Path(__file__).with_name("openapi.yaml")
 
 
 @bp.errorhandler(BadRequest)
@@ -102,31 +91,3 @@ def status_json(status: consent.SuppressionStatus) -> dict[str, Any]:
             for entry in status.entries
         ],
     }
-
-
-@bp.get("/suppressions/<path:number>")
-@require_token
-def check_suppression(number: str) -> Any:
-    """Whether `sender` may text `number` about `topic`; without a sender or topic, any suppression counts."""
-    e164 = parse_number(number)
-    sender = parse_sender(request.args.get("sender"))
-    topic = parse_topic(request.args.get("topic"))
-    with database().read() as connection:
-        status = consent.suppression_status(connection, e164, sender, topic)
-    return jsonify(status_json(status))
-
-
-@cache
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI document, read once."""
-    document: dict[str, Any] = yaml.safe_load(OPENAPI.read_text())
-    return document
-
-
-@bp.get("/openapi.json")
-def openapi() -> Any:
-    """The API's OpenAPI 3.1 document (no token needed: it holds no data)."""
-    return jsonify(openapi_document())
-
-
-from gateway import api_ops as api_ops  # noqa: E402  (its routes join this blueprint)

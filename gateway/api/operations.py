@@ -10,8 +10,8 @@ from typing import IO, Any
 
 from flask import Response, current_app, jsonify, request, stream_with_context
 
-from gateway import api_csv
-from gateway.api import bp, json_text, parse_number, parse_sender, parse_topic, status_json
+from gateway.api import csv_rows
+from gateway.api.common import bp, json_text, parse_number, parse_sender, parse_topic, status_json
 from gateway.auth import current_owner, require_token
 from gateway.errors import BadRequest
 from gateway.state import database, spool
@@ -133,10 +133,10 @@ def scrub() -> Any:
             scope = parse_sender(json_text(body, "sender"))
         if "topic" in body:
             topic = parse_topic(body["topic"])
-        numbers, invalid = api_csv.number_list(values, region)
+        numbers, invalid = csv_rows.number_list(values, region)
     else:
         try:
-            numbers, invalid = api_csv.number_csv(_upload(), region)
+            numbers, invalid = csv_rows.number_csv(_upload(), region)
         except (UnicodeDecodeError, csv.Error) as error:
             raise BadRequest(f"not a UTF-8 CSV file: {error}") from None
     with database().read() as connection:
@@ -166,8 +166,8 @@ def import_csv() -> Any:
     if note is not None and (len(note) > 64 or not note.isprintable()):
         raise BadRequest("note: at most 64 printable characters")
     try:
-        rows = api_csv.import_rows(_upload(), region, default_scope, topic)
-    except api_csv.RowsRejected as rejected:
+        rows = csv_rows.import_rows(_upload(), region, default_scope, topic)
+    except csv_rows.RowsRejected as rejected:
         return jsonify(error=str(rejected), bad_rows=rejected.total, errors=[e.as_dict() for e in rejected.errors]), 400
     if not rows:
         raise BadRequest("the file has no rows")
@@ -191,13 +191,13 @@ def export_csv() -> Any:
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
-        # Spreadsheet-safe cells that import back unchanged (gateway/api_csv.py says how).
-        writer = api_csv.export_writer(buffer)
-        writer.writerow(api_csv.EXPORT_COLUMNS)
+        # Spreadsheet-safe cells that import back unchanged (gateway/csv_rows.py says how).
+        writer = csv_rows.export_writer(buffer)
+        writer.writerow(csv_rows.EXPORT_COLUMNS)
         # A read-only transaction: a slow download holds no SQLite write lock.
         with db.read() as connection:
             for count, row in enumerate(bulk.export(connection, scope, topic), 1):
-                writer.writerow(api_csv.export_row(*row))
+                writer.writerow(csv_rows.export_row(*row))
                 if count % 1000 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)

@@ -38,7 +38,7 @@ import re
 from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
-from keywords.normalize import Normalized, ascii_clauses, unicode_clauses
+from keywords.normalize import Normalized, analyse, ascii_clauses, unicode_clauses
 from keywords.request import again, has_run, only_request, run_at, supports, takes_back, with_object
 
 if TYPE_CHECKING:
@@ -82,6 +82,19 @@ def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
     return out
 
 
+def asked_words(text: str, n: Normalized) -> frozenset[str]:
+    """The words of the sentences a question mark ends: it asks its own sentence, not the next one
+    ("Who is this? Unsubscribing" requests)."""
+    source = n.folded or text
+    out: set[str] = set()
+    start = 0
+    for mark in _SPLIT.finditer(source):
+        if "?" in mark.group() or "؟" in mark.group():
+            out.update(analyse(source[start : mark.start()]).words)
+        start = mark.end()
+    return frozenset(out)
+
+
 def phrase(m: Matcher, words: tuple[str, ...]) -> Found | None:
     """The best listed phrase in the clause that no guard cancels (for a re-subscription: no guard
     anywhere in the clause, since texting someone who did not ask is the costly mistake); courtesy
@@ -117,7 +130,8 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     # Each clause on its own first: what takes a decision back only matters once a clause decides.
     decided = [_clause(m, words, SINGLE_CLAUSE_INTENTS, n.words, several) for words in parts]
     if n.question:  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
-        decided = [None if f is not None and f.matched is not None and len(words) == 1 else f
+        asked = asked_words(text, n) if several else frozenset(n.words)
+        decided = [None if f is not None and f.matched is not None and len(words) == 1 and words[0] in asked else f
                    for words, f in zip(parts, decided)]
     if all(f is None for f in decided):
         return m.help_clause(parts[0]) if len(parts) == 1 else None  # "can you help me"

@@ -146,6 +146,11 @@ QUESTIONS = [
     ("Cancelled?", "none"),
     ("when do the sale texts end?", "none"),
     ("¿Cómo cancelo mi pedido?", "none"),
+    # A question mark asks its own sentence only: the inflected keyword after it requests.
+    ("Who is this? Unsubscribing", "opt_out"),
+    ("Wer sind Sie? Abmelden bitte", "opt_out"),
+    ("Cancelled? Thanks", "none"),
+    ("Отменено? Спасибо", "none"),
 ]
 
 

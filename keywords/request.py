@@ -219,10 +219,10 @@ def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit,
     if words[i] in m.vocab.request and words[i] not in m.starts:
         return None
     end = run_at(m.vocab.with_object_runs, words, i)
-    if end:
-        return end, m.vocab.with_object[words[i:end]], None
     k = keyword_at(m, words, i)
-    return k if k is not None and k[1].intent in OPT_OUT_SECTIONS else None
+    if k is not None and k[1].intent in OPT_OUT_SECTIONS and k[0] > end:
+        return k  # the longer entry: the keyword "dont want these" over the refusal "dont want"
+    return (end, m.vocab.with_object[words[i:end]], None) if end else None
 
 
 def again(m: Matcher, words: tuple[str, ...]) -> Found | None:

@@ -270,7 +270,7 @@ def supports(m: Matcher, words: tuple[str, ...]) -> bool:
 
 def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:
     """A keep word ("keep the texts") or a guard right before an opt-out keyword ("don't unsubscribe")."""
-    if has_run(m.vocab.keep, m.vocab.keep_anchors, words):
+    if has_run(m.vocab.keep, m.vocab.keep_anchors, words) and _keeps(m, words):
         return True
     if m.guard_words.isdisjoint(words):
         return False
@@ -281,3 +281,13 @@ def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:
                 return True
     return False
 
+
+def _keeps(m: Matcher, words: tuple[str, ...]) -> bool:
+    """A keep run that is not inside a listed reason: "why do you keep sending me these" complains
+    (the reason "you keep"), "keep sending them" keeps."""
+    v = m.vocab
+    inside = set[int]()
+    if not v.reason_anchors.isdisjoint(words):
+        for i in range(len(words)):
+            inside.update(range(i, run_at(v.reasons, words, i)))
+    return any(run_at(v.keep, words, i) for i in range(len(words)) if i not in inside)

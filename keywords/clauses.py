@@ -20,6 +20,9 @@ mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the 
       object                                           up. Stop.") or an SMS object
     a clause names another channel (email) and no      that clause counts for nothing
       SMS word is anywhere in the message
+    a clause that decides nothing holds a reason:      split there as at a comma ("Stop who is this",
+      a keyword with request words before it or        "not interested stop", "STOP Sent from my
+      after it is an opt-out                           iPhone"); topics and banter still take it back
     an inflected keyword alone in a question           none ("Cancelled?", "Отменено?")
     a bare keyword asked, and a clause that is only    none ("Unsubscribe? Never!")
       a negation
@@ -129,6 +132,9 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     several = len(parts) > 1
     # Each clause on its own first: what takes a decision back only matters once a clause decides.
     decided = [_clause(m, words, SINGLE_CLAUSE_INTENTS, n.words, several) for words in parts]
+    if any(f is None for f in decided) and not m.vocab.reason_anchors.isdisjoint(n.words):
+        parts, decided = _split_at_reasons(m, parts, decided, n.words)
+        several = len(parts) > 1
     if n.question:  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
         asked = asked_words(text, n) if several else frozenset(n.words)
         decided = [None if f is not None and f.matched is not None and len(words) == 1 and words[0] in asked else f
@@ -162,6 +168,49 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
         best = Found(Hit("ask", best.hit.rule, best.hit.languages, best.hit.words), best.tier, best.matched,
                      best.languages, best.bare)
     return best
+
+
+def _split_at_reasons(m: Matcher, parts: list[tuple[str, ...]], decided: list[Found | None],
+                      message: tuple[str, ...]) -> tuple[list[tuple[str, ...]], list[Found | None]]:
+    """A clause that decides nothing may be an opt-out run into a reason without punctuation ("Stop who
+    is this", "not interested stop", "STOP Sent from my iPhone"): it is split as if a comma stood before
+    the reason (the keyword first) or after it (the keyword last), when the other piece is an opt-out."""
+    out_parts: list[tuple[str, ...]] = []
+    out_decided: list[Found | None] = []
+    for words, found in zip(parts, decided):
+        pieces = _reason_split(m, words, message) if found is None else None
+        if pieces is None:
+            out_parts.append(words)
+            out_decided.append(found)
+        else:
+            out_parts += pieces[0]
+            out_decided += pieces[1]
+    return out_parts, out_decided
+
+
+def _reason_split(m: Matcher, words: tuple[str, ...], message: tuple[str, ...]
+                  ) -> tuple[list[tuple[str, ...]], list[Found | None]] | None:
+    v = m.vocab
+    if v.reason_anchors.isdisjoint(words):
+        return None
+    for i in range(len(words)):
+        end = run_at(v.reasons, words, i)
+        if not end:
+            continue
+        # The keyword first: "stop | who is this"; the keyword last: "i moved | stop".
+        for head, tail, deciding in ((words[:i], words[i:], 0), (words[:end], words[end:], 1)):
+            if not head or not tail:
+                continue
+            piece, others = (head, words[end:]) if deciding == 0 else (tail, words[:i])
+            # Besides the reason, its piece has at most one word that is no request word ("who is
+            # this", "sent from my iphone"), not a sentence of its own ("my number change request").
+            if sum(w not in v.request and w not in v.objects_alone for w in others) > 1:
+                continue
+            found = _clause(m, piece, SINGLE_CLAUSE_INTENTS, message, True)
+            if found is not None and found.hit.intent in OPT_OUT_SECTIONS and found.tier == "request":
+                pair: list[Found | None] = [found, None] if deciding == 0 else [None, found]
+                return [head, tail], pair
+    return None
 
 
 def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message: tuple[str, ...],

@@ -219,10 +219,10 @@ def _opt_out_verb(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit,
     if words[i] in m.vocab.request and words[i] not in m.starts:
         return None
     end = run_at(m.vocab.with_object_runs, words, i)
-    if end:
-        return end, m.vocab.with_object[words[i:end]], None
     k = keyword_at(m, words, i)
-    return k if k is not None and k[1].intent in OPT_OUT_SECTIONS else None
+    if k is not None and k[1].intent in OPT_OUT_SECTIONS and k[0] > end:
+        return k  # the longer entry: the keyword "dont want these" over the refusal "dont want"
+    return (end, m.vocab.with_object[words[i:end]], None) if end else None
 
 
 def again(m: Matcher, words: tuple[str, ...]) -> Found | None:
@@ -270,7 +270,7 @@ def supports(m: Matcher, words: tuple[str, ...]) -> bool:
 
 def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:
     """A keep word ("keep the texts") or a guard right before an opt-out keyword ("don't unsubscribe")."""
-    if has_run(m.vocab.keep, m.vocab.keep_anchors, words):
+    if has_run(m.vocab.keep, m.vocab.keep_anchors, words) and _keeps(m, words):
         return True
     if m.guard_words.isdisjoint(words):
         return False
@@ -281,3 +281,13 @@ def takes_back(m: Matcher, words: tuple[str, ...]) -> bool:
                 return True
     return False
 
+
+def _keeps(m: Matcher, words: tuple[str, ...]) -> bool:
+    """A keep run that is not inside a listed reason: "why do you keep sending me these" complains
+    (the reason "you keep"), "keep sending them" keeps."""
+    v = m.vocab
+    inside = set[int]()
+    if not v.reason_anchors.isdisjoint(words):
+        for i in range(len(words)):
+            inside.update(range(i, run_at(v.reasons, words, i)))
+    return any(run_at(v.keep, words, i) for i in range(len(words)) if i not in inside)

@@ -20,6 +20,9 @@ mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the 
       object                                           up. Stop.") or an SMS object
     a clause names another channel (email) and no      that clause counts for nothing
       SMS word is anywhere in the message
+    a listed phrase in a clause that names another     that phrase stops nothing ("Is there a way
+      topic (topics:) and no SMS object                to stop my order", "Remove me from the
+                                                       waitlist")
     a clause that decides nothing holds a reason:      split there as at a comma ("Stop who is this",
       a keyword with request words before it or        "not interested stop", "STOP Sent from my
       after it is an opt-out                           iPhone"); topics and banter still take it back
@@ -83,6 +86,12 @@ def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
         if words[start:]:
             out.append(words[start:])
     return out
+
+
+def about_another_topic(m: Matcher, words: tuple[str, ...]) -> bool:
+    """The clause names another topic (an order, a booking) and no SMS object: what a phrase in it stops."""
+    v = m.vocab
+    return has_run(v.topics, v.topic_anchors, words) and not has_run(v.objects, v.object_anchors, words)
 
 
 def asked_words(text: str, n: Normalized) -> frozenset[str]:
@@ -224,7 +233,9 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
         return None
     found = phrase(m, words) if not m.phrase_anchors.isdisjoint(words) else None
     if found is not None and found.hit.intent in OPT_OUT_SECTIONS:
-        return found
+        if not about_another_topic(m, words):
+            return found
+        found = None  # "is there a way to stop my order": the phrase is about the order, not the texts
     other = only_request(m, words, intents)
     if other is None and not m.vocab.object_anchors.isdisjoint(words):
         other = with_object(m, words)  # "start getting texts again": opt_in > ask

@@ -102,6 +102,8 @@ class Vocabulary:
         self.keep = _runs(keep)
         # Banter (laughter) and other topics (an order, a booking) take back a bare keyword clause.
         self.banter = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in (*lang.banter, *lang.topics)])
+        self.topics = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.topics])
+        self.topic_anchors = anchors(self.topics, self.request)
         self.reasons = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.reasons])
         self.reason_anchors = anchors(self.reasons, self.request)
         self.keep_anchors = anchors(self.keep, self.request)

@@ -159,6 +159,20 @@ def test_a_question_about_something_else_is_not_an_opt_out(rules: Rules, text: s
     assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
 
 
+ABOUT_ANOTHER_TOPIC = [
+    ("Is there a way to stop my order", "none"),
+    ("Remove me from the waitlist", "none"),
+    ("please take me off the waiting list for the blue sofa", "none"),
+    ("stop sending me order updates", "opt_out"),  # an SMS object: the texts about the order
+    ("Remove me from your list", "opt_out"),
+]
+
+
+@pytest.mark.parametrize(("text", "want"), ABOUT_ANOTHER_TOPIC, ids=[t[0] for t in ABOUT_ANOTHER_TOPIC])
+def test_a_phrase_in_a_clause_about_another_topic_stops_nothing(rules: Rules, text: str, want: str) -> None:
+    assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
+
+
 OBJECT_NEEDED = [
     ("no more of the shoe sale texts", "opt_out"),
     ("stop sending me promotions", "opt_out"),

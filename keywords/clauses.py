@@ -244,3 +244,31 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
     if other is None and found is None and not m.vocab.again_anchors.isdisjoint(words):
         other = again(m, words)  # "I want your texts again": an ask
     return other if other is not None and (found is None or _rank(other) < _rank(found)) else found
+
+
+def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, frozenset[str]] | None:
+    """One misspelt opt-out keyword among request words or beside an SMS object ("please unsuscribe
+    me", "stpo texting me"): the message read with the keyword it is a typo of decides, as it would
+    spelt right; one sentence, no question, and the typo model of the fuzzy tier (protected words
+    never match)."""
+    words = n.words
+    if n.question or len(words) < 2 or _SPLIT.search(text.rstrip(_TRAILING)) is not None:
+        return None
+    v = m.vocab
+    unknown = [i for i, w in enumerate(words) if w not in v.request and w not in v.objects_alone and w not in m.pieces]
+    if len(unknown) != 1 or not words[unknown[0]].isalpha():
+        return None
+    i = unknown[0]
+    found = m.fuzzy(words[i])
+    if found is None or found[1].intent not in OPT_OUT_SECTIONS:
+        return None
+    fixed = " ".join((*words[:i], *found[1].words, *words[i + 1 :]))
+    decided = decide(m, fixed, analyse(fixed))
+    if decided is None or decided.hit.intent not in OPT_OUT_SECTIONS:
+        return None
+    # The corrected word must be what decides: "à la fin du mois" without "mois" is already FIN.
+    rest = " ".join((*words[:i], *words[i + 1 :]))
+    if (without := decide(m, rest, analyse(rest))) is not None and without.hit.intent in OPT_OUT_SECTIONS:
+        return None
+    return decided.hit, found[2], decided.languages
+

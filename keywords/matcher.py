@@ -15,7 +15,10 @@ Tiers, tried in this order; the first that decides wins (mailroom style)::
               with request words only, or an opt-out      "отпишитесь пожалуйста",
               verb then an SMS object (request.py)        "stop the sale txts"
     fuzzy     one word (plus courtesy) within the edit    "STPO", "UNSUSCRIBE",      yes
-              budget of a keyword, not a protected word   "Dtop", "HLEP"
+              budget of a keyword, not a protected word;  "Dtop", "HLEP",
+              or one misspelt opt-out keyword in one      "please unsuscribe me",
+              sentence that, spelt right, the tiers above "stpo texting me"
+              take as an opt-out (clauses.misspelt_request)
     (none)    anything else: a keyword inside an ordinary sentence never counts
 
 Clauses (split at punctuation and conjunctions) and how they combine: keywords/clauses.py.
@@ -79,7 +82,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from keywords.clauses import decide
+from keywords.clauses import decide, misspelt_request
 from keywords.fuzzy import FuzzyTier
 from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit, Match, compact, narrow
 from keywords.model import HINT, WORD_LISTS, RuleFile
@@ -193,6 +196,8 @@ class Matcher(FuzzyTier):
                 if hit.intent == "opt_in":  # a typo never re-subscribes by itself: ask for START
                     hit = Hit("ask", hit.rule, hit.languages, hit.words)
                 return Match(hit, "fuzzy", fuzzy[1], fuzzy[2], n.text)
+        if self.fuzzy_buckets and (fuzzy := misspelt_request(self, text, n)) is not None:
+            return Match(fuzzy[0], "fuzzy", fuzzy[1], fuzzy[2], n.text)
         return (None if n.question else self._hint(words, n.text)) or Match(None, None, 0.0, frozenset(), n.text)
 
     def _hint(self, words: tuple[str, ...], normalized: str) -> Match | None:

@@ -307,3 +307,24 @@ def test_unicode_clauses_are_the_pieces_analysed_one_by_one() -> None:
         if not row.message.isascii():
             want = [w for piece in _SPLIT.split(row.message) if (w := analyse(piece).words)]
             assert unicode_clauses(row.message, _SPLIT) == want, row.message
+
+
+MISSPELT_IN_A_REQUEST = [
+    ("please unsuscribe me", "opt_out"),
+    ("stpo texting me", "opt_out"),
+    ("canecl these texts", "opt_out"),
+    ("bitte abmeldne", "opt_out"),
+    ("I cant stpo laughing", "none"),  # the corrected message is no opt-out either
+    ("cancle my order please", "none"),  # another topic
+    ("stpo texting me?", "none"),  # a question: no guessing
+    ("à la fin du mois", "none"),  # FIN decides without the "typo": it is none as written
+]
+
+
+@pytest.mark.parametrize(("text", "want"), MISSPELT_IN_A_REQUEST, ids=[t[0] for t in MISSPELT_IN_A_REQUEST])
+def test_one_misspelt_keyword_among_request_words(rules: Rules, text: str, want: str) -> None:
+    decision = rules.classify(text)
+    assert label(decision) == want, decision.to_dict()
+    if want == "opt_out":
+        assert decision.tier == "fuzzy" and decision.needs_review, decision.to_dict()
+

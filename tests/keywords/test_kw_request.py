@@ -328,3 +328,16 @@ def test_one_misspelt_keyword_among_request_words(rules: Rules, text: str, want:
     if want == "opt_out":
         assert decision.tier == "fuzzy" and decision.needs_review, decision.to_dict()
 
+
+BRAND_NAMED = [
+    ("Stop Acme", "opt_out"),
+    ("Unsubscribe me from Acme Outlet", "opt_out"),
+    ("cancel my acme order", "none"),  # an order: another topic
+    ("I love Acme, stop", "none"),  # delight takes a bare keyword back
+]
+
+
+@pytest.mark.parametrize(("text", "want"), BRAND_NAMED, ids=[t[0] for t in BRAND_NAMED])
+def test_the_senders_brand_surrounds_a_keyword_like_a_request_word(rules: Rules, text: str, want: str) -> None:
+    assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
+

@@ -328,10 +328,19 @@ def _cacheable(piece: str, cache: dict[str, Any]) -> bool:
     return len(cache) < _MAX_CACHE and len(piece) <= _MAX_CACHED_WORD and _CJK_CHAR.search(piece) is None
 
 
+_JAMO_EDGE = re.compile("(?<=[\uac00-\ud7a3])(?=[\u1100-\u11ff])|(?<=[\u1100-\u11ff])(?=[\uac00-\ud7a3])")
+_THAI_RUN3 = re.compile("([\u0e01-\u0e2e])\\1{2,}")
+
+
 def _fold_piece(piece: str) -> str:
     if _HAN_KANA.fullmatch(piece) and unicodedata.is_normalized("NFKC", piece):
         return piece  # step 2 leaves Han and kana alone (and NFKC-normal text stays so)
     folded = unicodedata.normalize("NFKC", piece.translate(_FOLD))
+    if not folded.isascii():
+        # Korean emoticons are bare jamo written onto a word ("수신거부ㅡㅡ", "그만ㅠㅠ"): apart from it.
+        folded = _JAMO_EDGE.sub(" ", folded)
+        # Thai repeats a letter for emphasis ("ยกเลิกกกก"); no Thai word has one three times.
+        folded = _THAI_RUN3.sub(r"\1", folded)
     if _cacheable(piece, _FOLDED):
         _FOLDED[piece] = folded
     return folded

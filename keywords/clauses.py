@@ -1,7 +1,7 @@
 """Sentences and clauses: a message is decided clause by clause, then the clauses are combined.
 
 Split at . ! ? ; , : and line breaks (a dot or comma inside a word, as in "s.t.o.p" or "1,000",
-splits nothing) and at the clause conjunctions of every language (``conjunctions:``: but, pero,
+splits nothing), at a space between Thai words (Thai writes spaces where others write commas) and at the clause conjunctions of every language (``conjunctions:``: but, pero,
 mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the request tier
 (keywords/request.py). Combining::
 
@@ -60,13 +60,16 @@ _WORD_AFTER = r"[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 _SPLIT = re.compile(rf"[{re.escape(_STRONG + _WEAK)}](?:(?<=[{re.escape(_STRONG)}])[{re.escape(_STRONG)}]*"
                     rf"|(?<=[{re.escape(_WEAK)}])(?!{_WORD_AFTER}))")
 _TRAILING = " \t" + _STRONG + _WEAK
+_THAI_SPACE = re.compile("(?<=[\u0e01-\u0e5b]) +(?=[\u0e01-\u0e5b])")
 _TIER_ORDER = {"phrase": 0, "request": 1}
 SINGLE_CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
 
 
 def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
     """The message's clauses as normalised words, split at punctuation, then at conjunctions."""
-    if _SPLIT.search(text.rstrip(_TRAILING)) is None:  # at most a final "?" or "!": one clause
+    if n.folded and _THAI_SPACE.search(n.folded):  # Thai writes no commas: a space ends a clause
+        parts = unicode_clauses(text, _SPLIT, _THAI_SPACE.sub("\n", n.folded))
+    elif _SPLIT.search(text.rstrip(_TRAILING)) is None:  # at most a final "?" or "!": one clause
         parts = [n.words]
     elif text.isascii():
         parts = ascii_clauses(text, _SPLIT)

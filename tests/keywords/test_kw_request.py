@@ -341,3 +341,14 @@ BRAND_NAMED = [
 def test_the_senders_brand_surrounds_a_keyword_like_a_request_word(rules: Rules, text: str, want: str) -> None:
     assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
 
+
+THAI_CLAUSES = [
+    ("ใครคะ ไม่ต้องส่งมานะคะ", "opt_out"),  # "who is this? no need to send any more"
+    ("ยกเลิก ได้ไหม", "none"),  # "cancel, can I?": a question beside a bare keyword
+]
+
+
+@pytest.mark.parametrize(("text", "want"), THAI_CLAUSES, ids=[t[0] for t in THAI_CLAUSES])
+def test_a_space_between_thai_words_ends_a_clause(rules: Rules, text: str, want: str) -> None:
+    assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
+

@@ -175,15 +175,28 @@ def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) ->
 
 
 def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
-    """Shape 2: request words, an opt-out verb, an SMS object, then request words only."""
+    """Shape 2: request words, an opt-out verb, an SMS object, then request words only; or, as
+    verb-final languages write it, request words and an SMS object before the verb and only request
+    words after it ("मेरा नंबर हटाओ", "bu numarayı silin", "광고 문자 차단해 주세요")."""
     if m.vocab.object_anchors.isdisjoint(words):
         return None
-    for i in range(len(words)):
+    i = 0
+    object_before = False
+    while i < len(words):
         verb = _opt_out_verb(m, words, i)
         if verb is not None:
-            return _object_after(m, words, verb)
+            found = _object_after(m, words, verb)
+            if found is None and object_before and _only_requests(m, words, verb[0]):
+                hit, matched = verb[1], verb[2]
+                found = Found(hit, "request", matched, hit.languages)
+            return found
+        end = run_at(m.vocab.objects, words, i)
+        if end:
+            object_before, i = True, end
+            continue
         if words[i] not in m.vocab.request:
             return None
+        i += 1
     return None
 
 

@@ -352,3 +352,17 @@ THAI_CLAUSES = [
 def test_a_space_between_thai_words_ends_a_clause(rules: Rules, text: str, want: str) -> None:
     assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
 
+
+OBJECT_BEFORE_THE_VERB = [
+    ("mere number ko list se nikal do", "opt_out"),  # Hinglish: "take my number off the list"
+    ("bu reklam mesajlarını engelleyin", "opt_out"),  # Turkish: "block these ad messages"
+    ("दरवाजा बंद करो", "none"),  # "close the door": no SMS object
+    ("मेरा नंबर मत हटाओ", "none"),  # "don't remove my number"
+    ("my texts stop working", "none"),  # a word after the verb that is no request word
+]
+
+
+@pytest.mark.parametrize(("text", "want"), OBJECT_BEFORE_THE_VERB, ids=[t[0] for t in OBJECT_BEFORE_THE_VERB])
+def test_an_sms_object_before_an_opt_out_verb(rules: Rules, text: str, want: str) -> None:
+    assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
+

@@ -26,6 +26,9 @@ mais, aber, но ...). Per clause, in order: a listed phrase (not guarded), the 
     a clause that decides nothing holds a reason:      split there as at a comma ("Stop who is this",
       a keyword with request words before it or        "not interested stop", "STOP Sent from my
       after it is an opt-out                           iPhone"); topics and banter still take it back
+    an opt-out verb with request words only ("delete   opt_out, when an earlier clause named the
+      it"), no object of its own                       SMS object ("Where did you get my number?
+                                                       Delete it")
     an inflected keyword alone in a question           none ("Cancelled?", "Отменено?")
     a bare keyword asked, and a clause that is only    none ("Unsubscribe? Never!")
       a negation
@@ -45,7 +48,7 @@ from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, analyse, ascii_clauses, unicode_clauses
-from keywords.request import again, has_run, only_request, run_at, supports, takes_back, with_object
+from keywords.request import again, has_run, only_request, run_at, supports, takes_back, verb_alone, with_object
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher
@@ -147,6 +150,12 @@ def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     if any(f is None for f in decided) and not m.vocab.reason_anchors.isdisjoint(n.words):
         parts, decided = _split_at_reasons(m, parts, decided, n.words)
         several = len(parts) > 1
+    if several:  # "Where did you get my number? Delete it": the verb's object is in a clause before
+        named = False
+        for k, words in enumerate(parts):
+            if decided[k] is None and named and m.may_decide(words):
+                decided[k] = verb_alone(m, words)
+            named = named or has_run(m.vocab.objects, m.vocab.object_anchors, words)
     if n.question:  # an inflected keyword alone, asked ("Cancelled?"), reports; it does not request
         asked = asked_words(text, n) if several else frozenset(n.words)
         decided = [None if f is not None and f.matched is not None and len(words) == 1 and words[0] in asked else f

@@ -200,6 +200,20 @@ def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
     return None
 
 
+def verb_alone(m: Matcher, words: tuple[str, ...]) -> Found | None:
+    """An opt-out verb with only request words around it ("delete it", "usuńcie go"): counts when an
+    earlier clause named the SMS object it points back to ("Where did you get my number? Delete it")."""
+    v = m.vocab
+    for i in range(len(words)):
+        verb = _opt_out_verb(m, words, i)
+        if verb is not None:
+            end, hit, matched = verb
+            return Found(hit, "request", matched, hit.languages) if all(w in v.request for w in words[end:]) else None
+        if words[i] not in v.request:
+            return None
+    return None
+
+
 def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str | None]) -> Found | None:
     v = m.vocab
     end, hit, matched = verb

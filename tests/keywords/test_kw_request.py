@@ -366,3 +366,17 @@ OBJECT_BEFORE_THE_VERB = [
 def test_an_sms_object_before_an_opt_out_verb(rules: Rules, text: str, want: str) -> None:
     assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
 
+
+OBJECT_NAMED_BEFORE = [
+    ("Where did you get my number? Delete it", "opt_out"),
+    ("Skąd macie mój numer? Usuńcie go", "opt_out"),
+    ("Woher haben Sie meine Nummer? Löschen Sie sie", "opt_out"),
+    ("I got your message. Remove it from my cart", "none"),  # a word after the verb that is no request word
+    ("Delete it", "none"),  # no object named anywhere
+]
+
+
+@pytest.mark.parametrize(("text", "want"), OBJECT_NAMED_BEFORE, ids=[t[0] for t in OBJECT_NAMED_BEFORE])
+def test_an_opt_out_verb_pointing_back_to_an_sms_object(rules: Rules, text: str, want: str) -> None:
+    assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
+

@@ -241,7 +241,7 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
         return None
     if several and (help := m.help_clause(words)) is not None:  # "what is this? help"
         return help
-    if m.mentions(m.other_channels, m.other_channels_cjk, words) and not m.mentions(m.sms_words, m.sms_cjk, message):
+    if m.mentions("other_channels", words) and not m.mentions("sms_words", message):
         return None
     found = phrase(m, words) if not m.phrase_anchors.isdisjoint(words) else None
     if found is not None and found.hit.intent in OPT_OUT_SECTIONS:

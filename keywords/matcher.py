@@ -88,7 +88,7 @@ from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit
 from keywords.model import HINT, WORD_LISTS, RuleFile
 from keywords.entries import entry_analysis
 from keywords.normalize import analyse
-from keywords.request import Runs, Vocabulary, _runs
+from keywords.request import Runs, Vocabulary, _runs, has_run
 from keywords.stems import StemIndex
 
 __all__ = ["FUZZY_PRIORITY", "PRIORITY", "Hit", "Match", "Matcher", "compact"]
@@ -234,6 +234,12 @@ class Matcher(FuzzyTier):
         self.sms_cjk = tuple(k for k in self.sms_words if _is_cjk_run(k))
         self.other_channels_cjk = tuple(k for k in self.other_channels if _is_cjk_run(k))
         self.cjk_firsts = frozenset(k[0] for k in (*self.sms_cjk, *self.other_channels_cjk))
+        # Entries of several words ("lista de espera", "text messages") are looked for as runs.
+        self.channel_runs: dict[str, Runs] = {
+            name: _runs([w for w in (entry_analysis(t).words for lang in rf.languages.values()
+                                     for t, _ in getattr(lang, name)) if len(w) > 1 and not _is_cjk_run(compact(w))])
+            for name in ("other_channels", "sms_words")}
+        self.channel_anchors = {name: frozenset(runs) for name, runs in self.channel_runs.items()}
         self.help_anchors = frozenset(self._anchor(h.words) for h in self.exact.values() if h.intent == "help")
         self.single_guards = frozenset(g[0] for g in self.guards if len(g) == 1)
         # Phrases as matched, by anchor word: as written, and with courtesy words left out on both sides.
@@ -271,9 +277,14 @@ class Matcher(FuzzyTier):
         """The word of an entry least likely in an ordinary message: not a request word, longest."""
         return max(words, key=lambda w: (w not in self.vocab.request, len(w)))
 
-    def mentions(self, single: set[str], cjk: tuple[str, ...], words: tuple[str, ...]) -> bool:
-        """A word of ``single`` is in ``words``, or a CJK entry (one word per character) is in their run."""
+    def mentions(self, name: str, words: tuple[str, ...]) -> bool:
+        """An entry of the list ``name`` (other_channels, sms_words) is in ``words``: a one-word entry,
+        a run of words, or a CJK entry (one word per character) in the run of their characters."""
+        single, cjk = (self.other_channels, self.other_channels_cjk) if name == "other_channels" else (
+            self.sms_words, self.sms_cjk)
         if not single.isdisjoint(words):
+            return True
+        if has_run(self.channel_runs[name], self.channel_anchors[name], words):
             return True
         return not self.cjk_firsts.isdisjoint(words) and any(k in "".join(words) for k in cjk)
 

@@ -380,3 +380,17 @@ OBJECT_NAMED_BEFORE = [
 def test_an_opt_out_verb_pointing_back_to_an_sms_object(rules: Rules, text: str, want: str) -> None:
     assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
 
+
+def test_an_entry_of_several_words_names_another_channel() -> None:
+    from keywords.rules import parse_rules
+    from tests.conftest import KEYWORDS_FILE
+
+    text = KEYWORDS_FILE.read_text(encoding="utf-8").replace(
+        "other_channels: [email, e-mail, emails, newsletter, newsletters, app]",
+        "other_channels: [email, e-mail, emails, newsletter, newsletters, app, mailing list]", 1)
+    assert "mailing list]" in text
+    rules = parse_rules(text, "keywords.yaml")
+    assert label(rules.classify("please unsubscribe me from the mailing list")) == "none"
+    assert label(rules.classify("please unsubscribe me from the mailing list and the texts")) == "opt_out"
+    assert label(rules.classify("please unsubscribe me from the list")) == "opt_out"
+

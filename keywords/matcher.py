@@ -211,13 +211,7 @@ class Matcher(FuzzyTier):
     def _build_clause_tables(self, rf: RuleFile) -> None:
         """The request tier's and the clauses' tables, and the anchor words that rule them out cheaply."""
         self.guard_words = frozenset(w for g in self.guards for w in g)
-        self.vocab = Vocabulary(rf)
-        # The senders' own brand names surround a keyword as request words do ("STOP Acme",
-        # "unsubscribe me from Acme Outlet"), unless a word of one is a piece of a keyword.
-        for sender in (rf.default_sender, *rf.senders.values()):
-            for word in entry_analysis(sender.brand).words if sender.brand else ():
-                if len(word) > 1 and word not in self.pieces:
-                    self.vocab.request.setdefault(word, frozenset())
+        self.vocab = Vocabulary(rf, self.pieces)
         # A conjunction that is a request word elsewhere ("mais": pt "more", fr "but") splits nothing.
         conjunctions = [entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.conjunctions]
         self.conjunctions: Runs = _runs([w for w in conjunctions if len(w) > 1 or w[0] not in self.vocab.request])

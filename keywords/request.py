@@ -79,7 +79,7 @@ def run_at(runs: Runs, words: tuple[str, ...], i: int) -> int:
 class Vocabulary:
     """The request tier's word classes for one rules file, normalised once."""
 
-    def __init__(self, rf: RuleFile) -> None:
+    def __init__(self, rf: RuleFile, keyword_pieces: frozenset[str] = frozenset()) -> None:
         self.request: dict[str, frozenset[str]] = {}
         objects: list[tuple[str, ...]] = []
         keep: list[tuple[str, ...]] = []
@@ -97,6 +97,12 @@ class Vocabulary:
                     self.with_object.setdefault(words, Hit("opt_out", text, frozenset({lang.code}), words))
                     if (text, line) in lang.refusals:
                         self.refusals.add(words)
+        # The senders' own brand names surround a keyword as request words do ("STOP Acme",
+        # "unsubscribe me from Acme Outlet"), unless a word of one is a piece of a keyword.
+        for sender in (rf.default_sender, *rf.senders.values()):
+            for word in entry_analysis(sender.brand).words if sender.brand else ():
+                if len(word) > 1 and word not in keyword_pieces:
+                    self.request.setdefault(word, frozenset())
         self.objects = _runs(objects)
         self.objects_alone = frozenset(words[0] for words in objects if len(words) == 1)
         self.keep = _runs(keep)

@@ -54,7 +54,7 @@ def instrument() -> None:
     from gateway.spool import InboundSpool
     from gateway.providers import twilio
     from keywords.rules import Decision, Rules
-    from storage import intake
+    from storage.consent import intake
 
     timed(werkzeug.formparser.FormDataParser, "parse", "form parsing")
     timed(twilio, "_signed_url", "signed URL (request.url)")

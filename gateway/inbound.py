@@ -20,7 +20,8 @@ from gateway.metrics import REPLIES_WITHHELD, observe_decision
 from keywords import Decision, Rules
 from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
 from storage import consent, deadline
-from storage.intake import Inbound, intake
+from storage.consent.batch import Inbound
+from storage.consent.intake import intake
 from storage.limits import ReplyPolicy, take_reply
 from storage.types import utcnow
 

@@ -20,13 +20,15 @@ from datetime import datetime, timezone
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, String, Table, column, func, insert, literal, or_, select, table, text, update
+from sqlalchemy import ColumnElement, String, Table, column, delete, func, insert, literal, or_, select, table, text, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from storage import crypto, import_chain, ledger
+from storage.consent.planner import Subscribed
 from storage.import_chain import EVENT_COLUMNS, ChainStart, Hashing, Key
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, Suppression
+from storage.subscriptions import Subscription
 from storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ EXPORT_BATCH = 10_000
 SQLITE_BULK_CACHE_KB = 65_536
 WRITE_CHUNK = 20_000
 SUPPRESSIONS, EVENTS = cast(Table, Suppression.__table__), cast(Table, ConsentEvent.__table__)
+SUBSCRIPTIONS = cast(Table, Subscription.__table__)
 SQLITE_ROWS_PER_INSERT = 50
 """SQLite executes one statement per group of rows: a fifth less work per row than one row a statement."""
 
@@ -168,18 +171,29 @@ def _listed(session: Db, numbers: Iterable[str]) -> ColumnElement[str]:
     return func.json_each(json.dumps(sorted(distinct))).table_valued(column("value", String)).c.value
 
 
-def _existing(session: Session, keys: Collection[Key], erased: Collection[str]) -> dict[Key, datetime | None]:
+def _existing(session: Session, listed: ColumnElement[str], keys: Collection[Key],
+              erased: Collection[str]) -> dict[Key, datetime | None]:
     """The suppressions already held for these keys (in file order: often sorted already), with their `until` (None: permanent).
 
     Every suppression of an `erased` pseudonym too: which rows of the file are an erased number is
     known only once they are hashed (`ImportChain.events`).
     """
-    listed = _listed(session, itertools.chain(map(itemgetter(0), keys), erased))
     columns = SUPPRESSIONS.c
     query = (select(columns.number, columns.sender_scope, columns.topic, columns.until)
              .join_from(listed.table, SUPPRESSIONS, columns.number == listed))
     return {(number, scope, topic): until for number, scope, topic, until in session.execute(query)
             if (number, scope, topic) in keys or number in erased}
+
+
+def _subscribed(session: Session, listed: ColumnElement[str]) -> dict[str, list[Subscribed]]:
+    """The subscriptions of the listed numbers, by number, in id order (the planner ends those an opt-out covers)."""
+    columns = SUBSCRIPTIONS.c
+    found: dict[str, list[Subscribed]] = {}
+    for row in session.execute(select(columns.number, columns.sender_scope, columns.topic, columns.status, columns.expires_at,
+                                      columns.id).join_from(listed.table, SUBSCRIPTIONS, columns.number == listed)
+                               .order_by(columns.id)):
+        found.setdefault(row.number, []).append(Subscribed(row.sender_scope, row.topic, row.status, row.expires_at, id=row.id))
+    return found
 
 
 def _erased(session: Session) -> frozenset[str]:
@@ -213,6 +227,15 @@ def _suppress_events(session: Session, after_id: int, last_id: int, pauses: bool
         ("number", "sender_scope", "topic", "source", "event_id", "created_at"), new.where(*changed)))
 
 
+def _end_subscriptions(session: Session, explained: list[tuple[int, dict[str, Any]]], ended: list[int]) -> None:
+    """The subscriptions the import ended, and the explanations of the events that ended them (the chain has their digests)."""
+    for event_id, explanation in explained:
+        sealed = crypto.seal_json(explanation)
+        session.execute(update(EVENTS).where(EVENTS.c.id == event_id).values(explanation=sealed, content_digest=sealed.digest))
+    if ended:
+        session.execute(delete(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id.in_(ended)))
+
+
 @collector_paused()
 def import_suppressions(
     session: Session, rows: Sequence[ImportRow], *, actor: str, source: str = "import", note: str | None = None,
@@ -234,17 +257,20 @@ def import_suppressions(
     # data to it: a helper would only add its pickling. SQLite writes in this very process.
     helper = _dialect(session).name == "sqlite" and len(unique) >= import_chain.HELPER_ROWS
     with Hashing(start, helper=helper) as chain:
-        existing = _existing(session, unique, erased)
+        listed = _listed(session, itertools.chain(map(itemgetter(0), unique), erased))
+        existing, subscribed = _existing(session, listed, unique, erased), _subscribed(session, listed)
         constants = {"action": "opt_out", "explanation": crypto.EMPTY_JSON, "created_at": _db_time(session, now),
                      "content_digest": chain.content_digest}
-        pauses = any(until is not None for until in existing.values())
+        # An event changed only because it ended a subscription may find its suppression there already.
+        pauses = bool(subscribed) or any(until is not None for until in existing.values())
         # A chunk of events, then their suppressions: the events' pages are still in memory when the
         # suppressions' foreign keys look them up (on PostgreSQL, locking each one).
         after = head_id
-        for chunk in _batches(chain.events(unique.values(), existing), WRITE_CHUNK):
+        for chunk in _batches(chain.events(unique.values(), existing, subscribed), WRITE_CHUNK):
             copy_rows(session, "consent_events", EVENT_COLUMNS, chunk, constants)
             _suppress_events(session, after, chunk[-1][0], pauses)
             after = chunk[-1][0]
+        _end_subscriptions(session, chain.explained, chain.ended)
     if unique:
         session.execute(update(ledger.LedgerHead).where(ledger.LedgerHead.id == ledger.HEAD_ID)
                         .values(last_id=chain.last_id, last_hash=chain.last_hash))

@@ -1,4 +1,4 @@
-"""Statements run straight on the DBAPI connection, for the webhook's hot path (storage/intake.py).
+"""Statements run straight on the DBAPI connection, for the webhook's hot path (storage/consent/batch.py).
 
 A Core statement costs some 80 microseconds of Python before the driver sees it on this project's
 2-core machine, sqlite3 itself 5; at hundreds of messages a second that is most of the budget.

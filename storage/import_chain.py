@@ -25,6 +25,8 @@ from types import TracebackType
 from typing import Any
 
 from storage import crypto, ledger
+from storage.consent import planner
+from storage.consent.planner import ConsentChange, Held, NumberState, Subscribed
 
 HELPER_ROWS = 100_000
 """Smaller imports hash in this process: starting a helper takes about a second."""
@@ -66,6 +68,9 @@ class ImportChain:
         self.erased = start.erased
         self.added = self.already = 0
         """Rows not suppressed before, and rows suppressed for good already (counted as `events` gives them)."""
+        self.states: dict[str, NumberState] = {}
+        self.explained: list[tuple[int, dict[str, Any]]] = []
+        """Events whose explanation is not the import's shared empty one: (id, explanation)."""
         self.digest = keyring.digest
         self.content_digest = keyring.digest(crypto.canonical_json({}))
         self.rule = f"import {start.batch} line "
@@ -73,14 +78,17 @@ class ImportChain:
         # fraction of the cost for a million rows (tests/storage/test_bulk.py verifies the chain).
         encode = ledger.encode_value
         self.middle = f'"opt_out",null,{encode(start.source)},'
-        self.end = (f',null,null,null,{encode(start.note)},{encode(start.actor)},{encode(self.content_digest)},'
-                    f'{encode(start.created.isoformat(timespec="microseconds"))}]')
+        self.start = start
+        self.end = self._tail(self.content_digest)
 
-    def events(self, rows: Iterable[Row], existing: Mapping[Key, datetime | None]) -> Iterator[tuple[Any, ...]]:
+    def events(self, rows: Iterable[Row], existing: Mapping[Key, datetime | None],
+               subscribed: Mapping[str, list[Subscribed]] | None = None) -> Iterator[tuple[Any, ...]]:
         """One event per row; `changed` (1 or 0: SQLite binds an int faster than a bool) unless already suppressed for good.
 
-        `existing` holds the suppressions of the rows' numbers and of every erased number's pseudonym.
+        `existing` holds the suppressions of the rows' numbers and of every erased number's pseudonym;
+        `subscribed` the subscriptions of the rows' numbers (few, if any): an imported opt-out ends them.
         """
+        self.states = {number: NumberState(number, subscriptions=list(held)) for number, held in (subscribed or {}).items()}
         encode, digest, hash_text, given, rule_prefix, middle, end = (
             ledger.encode_value, self.digest, ledger.hash_text, self.given, self.rule, self.middle, self.end)
         erased, prefix = self.erased, crypto.PSEUDONYM_PREFIX
@@ -93,17 +101,48 @@ class ImportChain:
             if erased and prefix + subject[:30] in erased:
                 number = prefix + subject[:30]  # crypto.pseudonym_of
             found = existing.get((number, scope, topic), _NEW)
-            changed = 1 if found is not None else 0
             added += found is _NEW
             already += found is None
             scope_json = encoded_text.get(scope) or encoded_text.setdefault(scope, encode(scope))
             topic_json = encoded_text.get(topic) or encoded_text.setdefault(topic, encode(topic))
+            tail = end
+            if number in self.states:
+                # The number has subscriptions: the planner decides, as for any other opt-out.
+                changed, explanation = self._planned(event_id, number, scope, topic, found)
+                if explanation:
+                    tail = self._tail(digest(crypto.canonical_json(explanation)))
+            else:
+                # The planner's rule for a row with no subscriptions around it, inline for a million rows.
+                changed = 1 if found is _NEW or planner.stop_changes(found, None) else 0  # type: ignore[arg-type]
             event_hash = hash_text(prev_hash, f'[{event_id},"{subject}",{scope_json},{topic_json},{middle}'
-                                              f'{"true" if changed else "false"},null,null,"{rule}"{end}')
+                                              f'{"true" if changed else "false"},null,null,"{rule}"{tail}')
             yield event_id, number, scope, topic, changed, rule, subject, prev_hash, event_hash, *given
             prev_hash = event_hash
         self.last_id, self.last_hash = event_id, prev_hash
         self.added, self.already = added, already
+
+    def _planned(self, event_id: int, number: str, scope: str, topic: str, found: object) -> tuple[int, dict[str, Any]]:
+        """`planner.apply` for a row whose number has subscriptions: whether it changed, and its explanation."""
+        state = self.states[number]
+        if found is not _NEW and state.held(scope, topic) is None:
+            state.suppressions.append(Held(number, scope, topic, found))  # type: ignore[arg-type]
+        source, actor, _ = self.given
+        change = ConsentChange(number=number, scopes=(scope,), action="opt_out", source=source, topic=topic, actor=actor)
+        [event] = planner.apply(state, change, self.start.created)
+        if event.extra:
+            self.explained.append((event_id, event.extra))
+        return int(event.changed), event.extra
+
+    def _tail(self, content: str) -> str:
+        """The end of an event's encoded fields, from the digest of its explanation on."""
+        start, encode = self.start, ledger.encode_value
+        return (f',null,null,null,{encode(start.note)},{encode(start.actor)},{encode(content)},'
+                f'{encode(start.created.isoformat(timespec="microseconds"))}]')
+
+    @property
+    def ended(self) -> list[int]:
+        """The ids of the subscriptions the import's opt-outs ended."""
+        return [row_id for state in self.states.values() for row_id in state.effects().subscriptions_deleted]
 
 
 class HelperFailed(RuntimeError):
@@ -123,6 +162,8 @@ class Hashing:
         self.chain = ImportChain(start)
         self.helper = helper
         self.process: subprocess.Popen[bytes] | None = None
+        self.ended: list[int] = []
+        """The subscriptions the import ended (from the helper, or from this process's chain once it is done)."""
 
     @property
     def content_digest(self) -> str:
@@ -139,6 +180,10 @@ class Hashing:
     @property
     def added(self) -> int:
         return self.chain.added
+
+    @property
+    def explained(self) -> list[tuple[int, dict[str, Any]]]:
+        return self.chain.explained
 
     @property
     def already(self) -> int:
@@ -163,17 +208,20 @@ class Hashing:
                 self.process.kill()
                 self.process.wait()
 
-    def events(self, rows: Iterable[Row], existing: Mapping[Key, datetime | None]) -> Iterator[tuple[Any, ...]]:
+    def events(self, rows: Iterable[Row], existing: Mapping[Key, datetime | None],
+               subscribed: Mapping[str, list[Subscribed]] | None = None) -> Iterator[tuple[Any, ...]]:
         """The events of `rows` in order, from whichever process hashes them."""
         if self.process is None:
-            yield from self.chain.events(rows, existing)
+            yield from self.chain.events(rows, existing, subscribed)
+            self.ended = self.chain.ended
             return
         assert self.process.stdin is not None and self.process.stdout is not None
         keyring = crypto.current()
         # Columns pickle at a fraction of the cost of a million small tuples.
         columns = [list(column) for column in zip(*rows)] or [[], [], [], []]
         try:
-            pickle.dump((keyring.fernet_keys, keyring.hash_key, vars(self.start), columns, dict(existing)),
+            pickle.dump((keyring.fernet_keys, keyring.hash_key, vars(self.start), columns, dict(existing),
+                         dict(subscribed or {})),
                         self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self.process.stdin.close()
         except OSError as error:
@@ -187,7 +235,8 @@ class Hashing:
             if kind == "events":
                 yield from payload
             elif kind == "done":
-                self.chain.last_id, self.chain.last_hash, self.chain.added, self.chain.already = payload
+                (self.chain.last_id, self.chain.last_hash, self.chain.added, self.chain.already,
+                 self.chain.explained, self.ended) = payload
                 return
             else:
                 raise HelperFailed(f"the import's hashing process failed: {payload}")
@@ -201,21 +250,21 @@ def help_import() -> None:
     output = sys.stdout.buffer
     sys.stdout = sys.stderr  # anything printed by accident must not corrupt the pickles
     try:
-        fernet_keys, hash_key, start, columns, existing = pickle.load(sys.stdin.buffer)
+        fernet_keys, hash_key, start, columns, existing, subscribed = pickle.load(sys.stdin.buffer)
     except EOFError:
         return  # the import ended before it needed us
     try:
         crypto.install(crypto.Keyring(fernet_keys, hash_key))
         chain = ImportChain(ChainStart(**start))
         chunk: list[tuple[Any, ...]] = []
-        for event in chain.events(zip(*columns), existing):
+        for event in chain.events(zip(*columns), existing, subscribed):
             chunk.append(event)
             if len(chunk) == CHUNK:
                 pickle.dump(("events", chunk), output, protocol=pickle.HIGHEST_PROTOCOL)
                 output.flush()
                 chunk = []
         pickle.dump(("events", chunk), output, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(("done", (chain.last_id, chain.last_hash, chain.added, chain.already)), output,
+        pickle.dump(("done", (chain.last_id, chain.last_hash, chain.added, chain.already, chain.explained, chain.ended)), output,
                     protocol=pickle.HIGHEST_PROTOCOL)
         output.flush()
     except BrokenPipeError:

@@ -9,11 +9,12 @@ before the next one, its recent replies are counted. The caller holds the number
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Index, String, delete, func, select
+from sqlalchemy import Index, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base
@@ -51,23 +52,29 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def decide(sent: Sequence[tuple[str, datetime]], text: str, policy: ReplyPolicy, now: datetime) -> Withheld | None:
+    """Whether the limits withhold a reply of `text` from a number that was sent `sent` (digest, time) before."""
+    fingerprint = digest(text)
+    if policy.repeat_interval and any(d == fingerprint and at > now - policy.repeat_interval for d, at in sent):
+        return "repeat"
+    if policy.max_replies and policy.window and sum(1 for _, at in sent if at > now - policy.window) >= policy.max_replies:
+        return "rate"
+    return None
+
+
+def keep_for(policy: ReplyPolicy) -> timedelta:
+    """How long a reply counts for any limit: older rows are dropped when the number is next answered."""
+    return max(policy.window, policy.repeat_interval)
+
+
 def take_reply(session: Session, number: str, text: str, policy: ReplyPolicy, now: datetime | None = None) -> Withheld | None:
     """Record a reply to `number` if the limits allow it; else say which limit withholds it."""
     now = now or utcnow()
-    keep_for = max(policy.window, policy.repeat_interval)
-    # One round trip for both limits and for whether old rows wait to be dropped.
-    repeated, recent, stale = session.execute(
-        select(
-            func.count().filter(AutoReply.digest == digest(text), AutoReply.sent_at > now - policy.repeat_interval),
-            func.count().filter(AutoReply.sent_at > now - policy.window),
-            func.count().filter(AutoReply.sent_at < now - keep_for),
-        ).where(AutoReply.number == number)
-    ).one()
-    if stale:
-        session.execute(delete(AutoReply).where(AutoReply.number == number, AutoReply.sent_at < now - keep_for))
-    if policy.repeat_interval and repeated:
-        return "repeat"
-    if policy.max_replies and policy.window and recent >= policy.max_replies:
-        return "rate"
-    session.add(AutoReply(number=number, digest=digest(text), sent_at=now))
-    return None
+    cutoff = now - keep_for(policy)
+    sent = session.execute(select(AutoReply.digest, AutoReply.sent_at).where(AutoReply.number == number)).all()
+    if any(at < cutoff for _, at in sent):
+        session.execute(delete(AutoReply).where(AutoReply.number == number, AutoReply.sent_at < cutoff))
+    withheld = decide([(d, at) for d, at in sent], text, policy, now)
+    if withheld is None:
+        session.add(AutoReply(number=number, digest=digest(text), sent_at=now))
+    return withheld

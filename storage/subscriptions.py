@@ -2,21 +2,20 @@
 
 States per (number, sender scope, topic): no row (never asked), `pending` (asked to confirm until
 `expires_at`), `subscribed`. An opt-out ends both (the row is deleted and the ledger says why). A
-YES with nothing pending, or after the window, changes nothing and is recorded as such. The caller
-holds the number's lock (`consent.lock_subject`) and each change appends a ledger event.
+YES with nothing pending, or after the window, changes nothing and is recorded as such. What each
+change does is the planner's (storage/consent/planner.py); this module holds the table and its view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import ALL_TOPICS, Base
+from storage.models import Base
 from storage.types import UTCDateTime, utcnow
 
 Status = Literal["pending", "subscribed"]
@@ -49,39 +48,6 @@ class SubscriptionState:
     since: datetime
 
 
-def find(session: Session, number: str, scopes: Sequence[str], topic: str = ALL_TOPICS) -> list[Subscription]:
-    """The subscription rows of a number for these scopes (and topic; '*' means any topic)."""
-    query = select(Subscription).where(Subscription.number == number, Subscription.sender_scope.in_(scopes))
-    if topic != ALL_TOPICS:
-        query = query.where(Subscription.topic == topic)
-    return list(session.scalars(query.order_by(Subscription.id)))
-
-
-def find_all(session: Session, number: str) -> list[Subscription]:
-    """Every subscription row of a number."""
-    return list(session.scalars(select(Subscription).where(Subscription.number == number).order_by(Subscription.id)))
-
-
-def upsert(session: Session, number: str, scope: str, topic: str, status: Status, event_id: int,
-           expires_at: datetime | None, now: datetime) -> None:
-    """Set the state of one (number, scope, topic)."""
-    rows = find(session, number, (scope,), topic)
-    row = next((r for r in rows if r.topic == topic), None)
-    if row is None:
-        session.add(Subscription(number=number, sender_scope=scope, topic=topic, status=status,
-                                 expires_at=expires_at, event_id=event_id, updated_at=now))
-    else:
-        row.status, row.expires_at, row.event_id, row.updated_at = status, expires_at, event_id, now
-
-
-def end(session: Session, number: str, scopes: Sequence[str], topic: str = ALL_TOPICS) -> int:
-    """Remove the subscriptions an opt-out covers; how many there were."""
-    query = delete(Subscription).where(Subscription.number == number, Subscription.sender_scope.in_(scopes))
-    if topic != ALL_TOPICS:
-        query = query.where(Subscription.topic == topic)
-    return session.execute(query).rowcount or 0  # type: ignore[attr-defined]
-
-
 def states(session: Session, number: str, now: datetime | None = None) -> list[SubscriptionState]:
     """Every subscription of a number, with pending ones past their window shown as expired."""
     now = now or utcnow()
@@ -91,5 +57,5 @@ def states(session: Session, number: str, now: datetime | None = None) -> list[S
             status="expired" if row.status == "pending" and row.expires_at and row.expires_at <= now else row.status,  # type: ignore[arg-type]
             expires_at=row.expires_at, since=row.updated_at,
         )
-        for row in find_all(session, number)
+        for row in session.scalars(select(Subscription).where(Subscription.number == number).order_by(Subscription.id))
     ]

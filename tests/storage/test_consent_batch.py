@@ -24,7 +24,8 @@ from storage.consent import ConsentChange, apply_change
 from storage.crypto import canonical_json
 from storage.driver import transaction
 from storage.erasure import erase
-from storage.intake import Inbound, _WriterLock, intake, record_batch
+from storage.consent.batch import Inbound, record_batch
+from storage.consent.intake import _WriterLock, intake
 from storage.ledger import lock_head, verify_chain
 from storage.limits import ReplyPolicy
 from storage.migrate import upgrade

@@ -105,19 +105,6 @@ def encode_value(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
-def _seal(event: ConsentEvent, event_id: int, prev_hash: str, keyring: crypto.Keyring) -> str:
-    """Give a new event its id, keyed hashes and chain hash; returns that hash."""
-    event.id = event_id
-    if event.created_at is None:
-        event.created_at = utcnow()
-    if event.subject is None:
-        event.subject = keyring.digest(event.number)
-    event.content_digest = keyring.digest(crypto.canonical_json(event.explanation or {}))
-    event.prev_hash = prev_hash
-    event.hash = event_hash(prev_hash, chain_fields(event))
-    return event.hash
-
-
 def lock_head(session: Session) -> tuple[int, str]:
     """Lock the head row for the rest of the transaction; seal older unchained events first."""
     query = select(LedgerHead.last_id, LedgerHead.last_hash).where(LedgerHead.id == HEAD_ID).with_for_update()
@@ -146,36 +133,38 @@ def append(session: Session, events: Sequence[ConsentEvent], head: tuple[int, st
     """
     if not events:
         return []
-    keyring = crypto.current()
-    last_id, last_hash = head or lock_head(session)
-    for event in events:
-        last_id += 1
-        last_hash = _seal(event, last_id, last_hash, keyring)
+    rows = [{name: getattr(event, name) for name in _SEALED_FROM} for event in events]
+    last_id, last_hash = chain_rows(rows, *(head or lock_head(session)))
+    for event, row in zip(events, rows):
+        for name in _SEALED:
+            setattr(event, name, row[name])
     session.add_all(events)
     session.flush()
     session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(last_id=last_id, last_hash=last_hash))
     return list(events)
 
 
-def append_rows(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Chain and bulk-insert plain event dicts (imports); returns the new head id. Head must be locked."""
-    last_id, last_hash = chain_rows(rows, *lock_head(session))
-    if rows:
-        session.execute(_EVENTS.insert(), rows)
-        session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(last_id=last_id, last_hash=last_hash))
-    return last_id
+_SEALED = ("id", "subject", "content_digest", "prev_hash", "hash", "created_at")
+"""What `chain_rows` gives an event."""
+_SEALED_FROM = tuple(dict.fromkeys((*_FIELD_NAMES, "number", "explanation")))
 
 
 def chain_rows(rows: list[dict[str, Any]], last_id: int, last_hash: str) -> tuple[int, str]:
-    """Give event dicts, in order, their ids, keyed hashes and chain hashes after the head; the new head."""
+    """Give events, in order, their ids, keyed hashes and chain hashes after the head; the new head.
+
+    The one place the chain is extended: `append` (ORM events) and `append_driven` (the webhook's
+    batches) differ only in how they write the rows.
+    """
     keyring = crypto.current()
     for row in rows:
         last_id += 1
         row["id"] = last_id
+        if row.get("created_at") is None:
+            row["created_at"] = utcnow()
         # A row the webhook prepared brings its keyed hashes (made before the head was locked).
         if row.get("subject") is None:
             row["subject"] = keyring.digest(row["number"])
-        explanation = row["explanation"]
+        explanation = row.get("explanation") or {}
         digest = explanation.digest if isinstance(explanation, crypto.Sealed) else None
         row["content_digest"] = digest or keyring.digest(crypto.canonical_json(explanation))
         row["prev_hash"] = last_hash

@@ -11,7 +11,7 @@ import os
 
 from flask import Flask, Response, request
 
-from gateway.providers.twilio import _verify, decode_inbound, twiml
+from gateway.providers.twilio import decode_inbound, twiml, verify
 from keywords import load_rules
 
 app = Flask(__name__)
@@ -21,8 +21,8 @@ rules = load_rules(os.environ["KEYWORDS_FILE"])
 
 @app.post("/webhooks/twilio/sms")
 def sms() -> Response:
-    if (refused := _verify()) is not None:
-        return refused
+    if (refused := verify(request, app.config)) is not None:
+        return Response(refused.reason + "\n", status=refused.status, mimetype="text/plain")
     message = decode_inbound(request.form, "US")
     decision = rules.classify(message.body)
     return twiml(rules.reply_for(decision, message.sender_scope) if message.from_.is_phone else None)

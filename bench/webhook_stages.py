@@ -51,7 +51,7 @@ def instrument() -> None:
     import werkzeug.formparser
 
     from gateway import logs, metrics
-    from gateway.spool import InboundSpool
+    from gateway.inbound.spool import InboundSpool
     from gateway.providers import twilio
     from keywords.rules import Decision, Rules
     from storage.consent import intake

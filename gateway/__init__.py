@@ -9,12 +9,11 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import api, cli, config, health, logs, metrics, spool
-from gateway import clarify, dashboard, links, pages
-from gateway import ledger_keys
-from gateway.providers import twilio
+from gateway import api, cli, config, dashboard, health, ledger_keys, links, logs, metrics, pages, providers
+from gateway.inbound import InboundPath, clarify, spool
 from keywords import RulesHolder
 from storage import Database
+from storage.spool import Spool
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -37,19 +36,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)  # type: ignore[method-assign]
 
     # hide_parameters: SQL errors in logs must not carry message bodies or numbers.
-    app.extensions["gateway.database"] = Database(app.config["DATABASE_URL"], **spool.engine_options(app.config))
-    app.extensions["gateway.rules"] = RulesHolder(
+    database = app.extensions["gateway.database"] = Database(app.config["DATABASE_URL"], **spool.engine_options(app.config))
+    rules = app.extensions["gateway.rules"] = RulesHolder(
         app.config["KEYWORDS_FILE"], check_interval=float(app.config["KEYWORDS_CHECK_INTERVAL"])
     )
+    # The consent path of every inbound message, whichever provider brought it and however it is replayed.
+    path = app.extensions["gateway.inbound"] = InboundPath(app.config, database, rules, Spool(spool.spool_path(app)))
 
-    app.register_blueprint(twilio.bp)
+    providers.base.init_app(app)
     app.register_blueprint(api.bp)
     links.init_app(app)
     clarify.init_app(app)
     pages.init_app(app)
     dashboard.init_app(app)
     cli.init_app(app)
-    spool.init_app(app, app.extensions["gateway.database"])
+    assert path.spool is not None
+    spool.init_app(app, path.spool)
     health.init_app(app)
     metrics.init_app(app)
 

@@ -10,7 +10,7 @@ from keywords import Rules, RulesHolder
 from storage import Database
 
 if TYPE_CHECKING:
-    from gateway.spool import InboundSpool
+    from gateway.inbound.spool import InboundSpool
 
 
 def database() -> Database:

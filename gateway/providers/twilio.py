@@ -40,29 +40,24 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 from urllib.parse import ParseResult, urlparse
 
-from flask import Blueprint, Response, current_app, request
+from flask import Request, Response
 from twilio.request_validator import RequestValidator, add_port, compare, get_signature_algorithm, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from gateway import clarify, logs, replylimits
 from gateway.addresses import Address, parse_address
 from gateway.config import host_may_decide
 from gateway.errors import BadRequest, InvalidAddress
-from gateway.inbound import arriving, handle_consent_report, handle_inbound
 from gateway.messages import ConsentReport, InboundMessage
-from gateway.logs import mask_number
-from gateway.state import database, rules, spool
+from gateway.providers.base import Refusal
 from storage import GLOBAL_SCOPE
 
 log = logging.getLogger(__name__)
-bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 
 PROVIDER = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -95,52 +90,48 @@ CONSENT_ERROR_CODES = {
 """Twilio error codes that mean the recipient has withdrawn consent, as data."""
 
 
-def _text(body: str, status: int) -> Response:
-    return Response(body + "\n", status=status, mimetype="text/plain")
-
-
-def _signed_url() -> str | None:
+def _signed_url(request: Request, config: Mapping[str, Any]) -> str | None:
     """The URL Twilio signed: PUBLIC_BASE_URL + path and query; the request URL only where the Host may decide."""
-    base: str | None = current_app.config["PUBLIC_BASE_URL"]
+    base: str | None = config["PUBLIC_BASE_URL"]
     if not base:
         # Else the client's Host header would choose the URL its own signature is checked against.
-        return request.url if host_may_decide(current_app.config) else None
+        return request.url if host_may_decide(config) else None
     query = request.query_string.decode("latin-1")
     return base.rstrip("/") + request.path + (f"?{query}" if query else "")
 
 
-def _verify() -> Response | None:
-    """None when the request carries a valid Twilio signature; else the 403/503 answer."""
-    token = current_app.config["TWILIO_AUTH_TOKEN"]
+def verify(request: Request, config: Mapping[str, Any]) -> Refusal | None:
+    """None when the request carries a valid Twilio signature (and, with TWILIO_ACCOUNT_SID, is that account's)."""
+    token = config["TWILIO_AUTH_TOKEN"]
     if not token:
         log.error("TWILIO_AUTH_TOKEN is not configured; refusing webhooks rather than accepting them unsigned")
-        return _text("signature cannot be checked: TWILIO_AUTH_TOKEN is not configured", 503)
+        return Refusal(503, "signature cannot be checked: TWILIO_AUTH_TOKEN is not configured")
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
-        return _text(f"missing {SIGNATURE_HEADER} header", 403)
+        return Refusal(403, f"missing {SIGNATURE_HEADER} header")
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     # While Twilio's secondary token is promoted, deliveries signed with the old one are still in flight.
-    tokens = (token, current_app.config.get("TWILIO_PREVIOUS_AUTH_TOKEN"))
-    signed_url = _signed_url()
+    tokens = (token, config.get("TWILIO_PREVIOUS_AUTH_TOKEN"))
+    signed_url = _signed_url(request, config)
     if signed_url is None:
         log.error("PUBLIC_BASE_URL is not configured; refusing webhooks rather than trusting the Host header")
-        return _text("signature cannot be checked: PUBLIC_BASE_URL is not configured", 503)
+        return Refusal(503, "signature cannot be checked: PUBLIC_BASE_URL is not configured")
     url = urlparse(signed_url)
     params = _Params(request.form)
     if not any(t and _signed_with(t, url, params, signature, algorithm) for t in tokens):
-        return _text("invalid Twilio signature", 403)
-    return _check_account(request.form, current_app.config.get("TWILIO_ACCOUNT_SID"))
+        return Refusal(403, "invalid Twilio signature")
+    return _check_account(request.form, config.get("TWILIO_ACCOUNT_SID"))
 
 
-def _check_account(form: MultiDict[str, str], expected: str | None) -> Response | None:
+def _check_account(form: MultiDict[str, str], expected: str | None) -> Refusal | None:
     """With TWILIO_ACCOUNT_SID set, only that account's deliveries are ours: others get 403."""
     if not expected:
         return None
     values = form.getlist("AccountSid")
     if not values:
-        return _text("missing AccountSid (TWILIO_ACCOUNT_SID is set)", 403)
+        return Refusal(403, "missing AccountSid (TWILIO_ACCOUNT_SID is set)")
     if len(values) > 1 or not compare(values[0], expected):
-        return _text("AccountSid does not match TWILIO_ACCOUNT_SID", 403)
+        return Refusal(403, "AccountSid does not match TWILIO_ACCOUNT_SID")
     return None
 
 
@@ -302,47 +293,22 @@ def _twiml_text(reply: str | None) -> str:
     return str(response)
 
 
-@bp.post("/sms")
-def inbound_sms() -> Response:
-    # From the start: while this request is verified and decoded, a batch about to commit waits for it.
-    with arriving(database()):
-        return _inbound_sms()
+class Twilio:
+    """Twilio as a `Provider`: form posts signed with X-Twilio-Signature, TwiML answers."""
 
+    name = PROVIDER
 
-def _inbound_sms() -> Response:
-    if (refused := _verify()) is not None:
-        return refused
-    try:
-        message = decode_inbound(request.form, current_app.config["DEFAULT_REGION"])
-    except BadRequest as error:
-        return _text(str(error), 400)
-    # GATEWAY_DOUBLE_OPT_IN_HOURS: how long a JOIN waits for its YES.
-    window = timedelta(hours=float(current_app.config.get("DOUBLE_OPT_IN_HOURS", 24)))
-    current = rules()
-    # GATEWAY_CLARIFY_SCOPE: a STOP may ask which topics it covers (None while off).
-    clarifier = clarify.from_config(current_app.config, current)
-    outcome = handle_inbound(message, current, database(), spool(), replylimits.policy(), opt_in_window=window,
-                             clarifier=clarifier)
-    logs.outcome(
-        "inbound",
-        f"twilio inbound {message.message_id}: intent={outcome.intent} duplicate={outcome.duplicate} spooled={outcome.spooled}",
-        {"provider": PROVIDER, "message_id": message.message_id, "from": mask_number(message.from_.value),
-         "to": message.to.value, "intent": outcome.intent, "duplicate": outcome.duplicate, "spooled": outcome.spooled},
-    )
-    return twiml(outcome.reply)
+    def verify(self, request: Request, config: Mapping[str, Any]) -> Refusal | None:
+        return verify(request, config)
 
+    def decode_inbound(self, request: Request, default_region: str) -> InboundMessage:
+        return decode_inbound(request.form, default_region)
 
-@bp.post("/status")
-def status_callback() -> Response:
-    if (refused := _verify()) is not None:
-        return refused
-    try:
-        report = decode_report(request.form, current_app.config["DEFAULT_REGION"])
-    except BadRequest as error:
-        return _text(str(error), 400)
-    if report is None:
-        # Delivery states that say nothing about consent: accepted and ignored.
+    def decode_report(self, request: Request, default_region: str) -> ConsentReport | None:
+        return decode_report(request.form, default_region)
+
+    def answer(self, reply: str | None) -> Response:
+        return twiml(reply)
+
+    def acknowledge(self) -> Response:
         return Response(status=204)
-    applied = handle_consent_report(report, database())
-    log.info("twilio status %s error %s: suppression applied=%s", report.message_id, report.error_code, applied)
-    return Response(status=204)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from gateway import clarify
+from gateway.inbound import clarify
 from keywords import Rules, load_rules
 from tests.conftest import KEYWORDS_FILE
 

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, make_url, select, text
 
 from gateway.addresses import Address
 from gateway.messages import InboundMessage
-from gateway.spool import InboundSpool
+from gateway.inbound.spool import InboundSpool
 from storage import GLOBAL_SCOPE, ConsentEvent, Database, Suppression, crypto, import_chain
 from storage.bulk import ImportRow, import_suppressions
 from storage.consent import suppression_status

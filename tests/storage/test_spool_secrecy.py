@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from gateway.addresses import Address
 from gateway.messages import InboundMessage
-from gateway.spool import InboundSpool, to_payload
+from gateway.inbound.spool import InboundSpool, to_payload
 from keywords.rules import load_rules
 from storage import Database, crypto
 from storage.consent import ConsentChange, apply_change, suppression_status

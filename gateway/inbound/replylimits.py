@@ -7,8 +7,6 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app
-
 from storage.limits import ReplyPolicy
 
 DEFAULTS = ReplyPolicy()
@@ -29,8 +27,3 @@ def _policy(limit: Any, window: Any, repeat: Any) -> ReplyPolicy:
             seconds=float(DEFAULTS.repeat_interval.total_seconds() if repeat is None else repeat)
         ),
     )
-
-
-def policy() -> ReplyPolicy:
-    """The limits of the current app (read per request, so a test or an operator's change applies at once)."""
-    return policy_from(current_app.config)

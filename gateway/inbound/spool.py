@@ -1,6 +1,6 @@
 """No lost opt-out: spool inbound messages while the database is down, replay them in order when it is back.
 
-`handle_inbound` (gateway/inbound.py) asks `caught_up()` before touching the database and hands a
+`InboundPath.handle` (gateway/inbound/path.py) asks `caught_up()` before touching the database and hands a
 message to `keep()` when the database cannot take it; this module owns what happens next: the
 message is on disk before the provider gets its answer, and a background thread per worker (with
 backoff), the next request, or `flask --app wsgi spool replay` puts it in the database exactly once.
@@ -13,11 +13,12 @@ is wider: every sender, every topic), and a spooled START from before must not l
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,8 +28,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from gateway import inbound
 from gateway.addresses import Address
+from gateway.inbound import general
 from gateway.messages import InboundMessage, Outcome
 from gateway.metrics import SPOOLED
 from keywords import Decision
@@ -42,6 +43,10 @@ DOWN_HOLD = 1.0
 """Seconds after a failed replay during which requests go straight to the spool without trying the database."""
 BACKOFF_MAX = 10.0
 BATCH = 200
+
+
+Recorder = Callable[[InboundMessage, Decision, str, "str | None"], Outcome]
+"""Stores one decided message: (message, decision, rules version, reply) -> what was stored."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +94,11 @@ def from_payload(payload: dict[str, Any]) -> tuple[InboundMessage, Decision, str
 class InboundSpool:
     """The spool of one machine and the database it drains into."""
 
-    def __init__(self, spool: Spool, database: Database) -> None:
+    def __init__(self, spool: Spool, database: Database, record: Recorder | None = None) -> None:
         self.spool = spool
         self.database = database
+        self.record: Recorder = record or functools.partial(general.record, database=database)
+        """How a replayed message is stored: the app's `InboundPath.replayed`, with its settings."""
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
         self._closing = threading.Event()
@@ -133,7 +140,7 @@ class InboundSpool:
                             self._apply(entry, counts)
                         else:
                             error = entry.error
-                    except inbound.DATABASE_DOWN as exc:
+                    except general.DATABASE_DOWN as exc:
                         error = f"database unavailable: {type(exc).__name__}"
                         self._down_until = time.monotonic() + DOWN_HOLD
                     except Exception as exc:  # noqa: BLE001 - keep order: stop at this message and say why
@@ -159,7 +166,7 @@ class InboundSpool:
             if erased:
                 counts["erased"] += 1
                 return
-        outcome = inbound.record(message, decision, rules_version, reply, self.database)
+        outcome = self.record(message, decision, rules_version, reply)
         counts["duplicates" if outcome.duplicate else "applied"] += 1
 
     def start_replayer(self) -> None:
@@ -268,12 +275,14 @@ def _client_timeouts(config: Mapping[str, Any], deadline: float) -> dict[str, An
     }
 
 
-def init_app(app: Flask, database: Database) -> InboundSpool:
-    """Open the spool (GATEWAY_SPOOL_PATH, default instance/spool.db) and drain what a previous run left."""
-    path = app.config.get("SPOOL_PATH") or f"{app.instance_path}/spool.db"
-    spool = InboundSpool(Spool(path), database)
+def spool_path(app: Flask) -> str:
+    """GATEWAY_SPOOL_PATH, default instance/spool.db."""
+    return str(app.config.get("SPOOL_PATH") or f"{app.instance_path}/spool.db")
+
+
+def init_app(app: Flask, spool: InboundSpool) -> None:
+    """The spool's commands, and a replay of what a previous run left."""
     app.extensions["gateway.spool"] = spool
     app.cli.add_command(spool_cli)
     if spool.spool.has_pending():
         spool.start_replayer()
-    return spool

@@ -1,7 +1,9 @@
-"""The consent path of one inbound message: InboundMessage -> keyword decision -> consent change -> reply.
+"""Recording one decided message: its consent change and reply, on the batched path or the general one.
 
-Provider adapters call `handle_inbound` with a decoded, verified message and turn the returned
-`Outcome` into their own response format; nothing here knows about HTTP or a provider.
+`record` is what `InboundPath` (path.py) calls once a message is decided, and what the spool replay
+calls for a message decided while the database was down. STOP and START from a phone go to the
+worker's group commit (storage/consent/batch.py); JOIN, YES, hints and scope clarification take the
+general path here, one transaction per message.
 """
 
 from __future__ import annotations
@@ -9,29 +11,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from gateway.inbound.clarify import Clarifier, Turn
 from gateway.messages import ConsentReport, InboundMessage, Outcome
-from gateway.metrics import REPLIES_WITHHELD, observe_decision
+from gateway.metrics import REPLIES_WITHHELD
 from keywords import Decision, Rules
 from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
 from storage import consent, deadline
 from storage.consent.batch import Inbound
-from storage.consent.intake import intake
+from storage.consent.intake import UNREACHABLE, intake
 from storage.limits import ReplyPolicy, take_reply
 from storage.types import utcnow
 
-if TYPE_CHECKING:
-    from gateway.clarify import Clarifier
-    from gateway.spool import InboundSpool
-
 log = logging.getLogger(__name__)
 
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+DATABASE_DOWN = UNREACHABLE
 """Errors that mean the database cannot take the message now: it goes to the local spool instead.
 
 PoolTimeout covers storage.deadline.DeadlineExceeded: the request's deadline passed first."""
@@ -43,6 +42,15 @@ DOUBLE_OPT_IN_ACTIONS = ("join", "confirm")
 ANSWER_ONLY_ACTIONS = ("ask", "hint")
 """Keyword-file actions that are answered (the ask reply: send START to confirm) and change no consent."""
 DOUBLE_OPT_IN_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What recording a message needs beyond the message: reply limits, the JOIN window, scope clarification."""
+
+    limits: ReplyPolicy | None = None
+    opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW
+    clarifier: Clarifier | None = None
 
 
 def consent_action(decision: Decision) -> str | None:
@@ -75,59 +83,9 @@ def arriving(database: Database) -> Iterator[None]:
         yield
 
 
-def handle_inbound(
-    message: InboundMessage,
-    rules: Rules,
-    database: Database,
-    spool: InboundSpool | None = None,
-    limits: ReplyPolicy | None = None,
-    opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW,
-    clarifier: Clarifier | None = None,
-) -> Outcome:
-    """Decide, record and answer one inbound message; a retried delivery gets the first answer again.
-
-    The database work (replaying what waits, then this message) ends by the request's deadline
-    (`arriving`, else from here): past it the message is spooled and answered as usual.
-    """
-    with deadline.within(database.deadline):
-        return _handle_inbound(message, rules, database, spool, limits, opt_in_window, clarifier)
-
-
-def _handle_inbound(
-    message: InboundMessage,
-    rules: Rules,
-    database: Database,
-    spool: InboundSpool | None,
-    limits: ReplyPolicy | None,
-    opt_in_window: timedelta,
-    clarifier: Clarifier | None,
-) -> Outcome:
-    decision = rules.classify(message.body)
-    observe_decision(decision.intent, decision.tier)
-    # Only a person's phone number has consent to change and can be replied to.
-    reply = reply_for(rules, decision, message.sender_scope) if message.from_.is_phone else None
-    if spool is not None and not spool.caught_up():
-        # Older messages still wait in the spool for the database: this one queues behind them.
-        return spool.keep(message, decision, rules.version, reply)
-    try:
-        return record(message, decision, rules.version, reply, database, limits, opt_in_window, clarifier)
-    except DATABASE_DOWN:
-        if spool is None:
-            raise
-        # The database is unreachable: keep the message on disk and answer; it is replayed later.
-        log.warning("database unavailable: inbound %s spooled", message.message_id)
-        return spool.keep(message, decision, rules.version, reply)
-
-
 def record(
-    message: InboundMessage,
-    decision: Decision,
-    rules_version: str,
-    reply: str | None,
-    database: Database,
-    limits: ReplyPolicy | None = None,
-    opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW,
-    clarifier: Clarifier | None = None,
+    message: InboundMessage, decision: Decision, rules_version: str, reply: str | None, database: Database,
+    settings: Settings = Settings(),
 ) -> Outcome:
     """Store the message and apply its consent change once; a repeated message id gets the stored answer.
 
@@ -135,20 +93,19 @@ def record(
     """
     with deadline.within(database.deadline):
         action = consent_action(decision)
-        if action not in DOUBLE_OPT_IN_ACTIONS and clarifier is None and decision.action != "hint":
+        if action not in DOUBLE_OPT_IN_ACTIONS and settings.clarifier is None and decision.action != "hint":
             # The common case: committed together with the other messages this worker has in hand.
             # JOIN/YES, scope clarification (its question and answer share the message's
             # transaction) and hints (sent only to someone not opted out) take the general path below.
-            stored = intake(database).record(_inbound(message, decision, rules_version, reply, action, limits))
+            stored = intake(database).record(_inbound(message, decision, rules_version, reply, action, settings.limits))
             if stored.withheld is not None:
-                REPLIES_WITHHELD.labels(stored.withheld).inc()
-                log.info("reply to inbound %s withheld by the %s limit", message.message_id, stored.withheld)
+                _withheld(message, stored.withheld)
             if action and not message.from_.is_phone:
                 log.info("not a phone sender (%s); %s recorded without a consent change",
                          message.from_.kind, decision.intent)
             return Outcome(intent=stored.intent, reply=stored.reply, duplicate=stored.duplicate)
         try:
-            return _record(message, decision, rules_version, reply, database, limits, opt_in_window, clarifier)
+            return _record(message, decision, rules_version, reply, database, settings)
         except IntegrityError:
             # A concurrent delivery of the same message id won the race: answer as it did.
             with database.begin() as session:
@@ -156,6 +113,11 @@ def record(
             if found is None:
                 raise
             return Outcome(intent=found.intent, reply=found.reply, duplicate=True)
+
+
+def _withheld(message: InboundMessage, limit: str) -> None:
+    REPLIES_WITHHELD.labels(limit).inc()
+    log.info("reply to inbound %s withheld by the %s limit", message.message_id, limit)
 
 
 def _inbound(
@@ -183,14 +145,8 @@ def _inbound(
 
 
 def _record(
-    message: InboundMessage,
-    decision: Decision,
-    rules_version: str,
-    reply: str | None,
-    database: Database,
-    limits: ReplyPolicy | None,
-    opt_in_window: timedelta,
-    clarifier: Clarifier | None = None,
+    message: InboundMessage, decision: Decision, rules_version: str, reply: str | None, database: Database,
+    settings: Settings,
 ) -> Outcome:
     action = consent_action(decision)
     with database.begin() as session:
@@ -200,48 +156,51 @@ def _record(
         stored = consent.find_inbound(session, message.provider, message.message_id)
         if stored is not None:
             return Outcome(intent=stored.intent, reply=stored.reply, duplicate=True)
-        if action == "confirm" and not consent.can_confirm(session, message.from_.value, message.scopes):
-            # A YES with nothing pending (late, or part of a conversation) gets no "confirmed" reply.
-            reply = None
-        if decision.action == "hint" and message.from_.is_phone and any(
-                consent.suppression_status(session, message.from_.value, scope).suppressed for scope in message.scopes):
-            reply = None  # "reply STOP to opt out" is no news to someone who has
-        # Opt-out scope clarification (gateway/clarify.py): a STOP may ask which topics it covers,
-        # an answer gets its confirmation; the turn's writes follow the consent change below.
-        turn = clarifier.begin(session, message, decision, reply) if clarifier is not None else None
-        if turn is not None:
-            reply = turn.reply
-        if reply is not None and limits is not None:
-            # Under the number's lock: every worker and machine counts the same replies. A withheld
-            # reply never holds back the consent change below.
-            withheld = take_reply(session, message.from_.value, reply, limits)
-            if withheld is not None:
-                REPLIES_WITHHELD.labels(withheld).inc()
-                log.info("reply to inbound %s withheld by the %s limit", message.message_id, withheld)
-                reply = None
-        received = consent.add_inbound(
-            session, ReceivedMessage(**_inbound(message, decision, rules_version, reply, action, limits).columns(reply))
-        )
+        reply, turn = _reply(session, message, decision, reply, settings)
+        received = consent.add_inbound(session, ReceivedMessage(
+            **_inbound(message, decision, rules_version, reply, action, settings.limits).columns(reply)))
         if action and message.from_.is_phone:
-            scopes = (GLOBAL_SCOPE,) if action == "opt_out" and decision.scope == "all" else message.scopes
-            consent.apply_change(
-                session,
-                consent.ConsentChange(
-                    number=message.from_.value,
-                    scopes=scopes,
-                    action=action,  # type: ignore[arg-type]
-                    until=utcnow() + opt_in_window if action == "join" else None,
-                    source="keyword",
-                    inbound_message_id=received.id,
-                    explanation=decision.to_dict(),
-                    rules_version=rules_version,
-                ),
-            )
+            consent.apply_change(session, _change(message, decision, action, rules_version, received.id, settings))
         elif action:
             log.info("not a phone sender (%s); %s recorded without a consent change", message.from_.kind, decision.intent)
         if turn is not None:
             turn.finish(session, received)
     return Outcome(intent=decision.intent, reply=reply, duplicate=False)
+
+
+def _reply(session: Session, message: InboundMessage, decision: Decision, reply: str | None,
+           settings: Settings) -> tuple[str | None, Turn | None]:
+    """The reply the general path gives, under the number's lock, and the clarification turn it takes."""
+    number, phone = message.from_.value, message.from_.is_phone
+    if consent_action(decision) == "confirm" and not consent.can_confirm(session, number, message.scopes):
+        # A YES with nothing pending (late, or part of a conversation) gets no "confirmed" reply.
+        reply = None
+    if decision.action == "hint" and phone and any(
+            consent.suppression_status(session, number, scope).suppressed for scope in message.scopes):
+        reply = None  # "reply STOP to opt out" is no news to someone who has
+    # Opt-out scope clarification (clarify.py): a STOP may ask which topics it covers, an answer
+    # gets its confirmation; the turn's writes follow the consent change.
+    turn = settings.clarifier.begin(session, message, decision, reply) if settings.clarifier is not None else None
+    if turn is not None:
+        reply = turn.reply
+    if reply is not None and settings.limits is not None:
+        # Under the number's lock: every worker and machine counts the same replies. A withheld
+        # reply never holds back the consent change.
+        withheld = take_reply(session, number, reply, settings.limits)
+        if withheld is not None:
+            _withheld(message, withheld)
+            reply = None
+    return reply, turn
+
+
+def _change(message: InboundMessage, decision: Decision, action: str, rules_version: str, received_id: int,
+            settings: Settings) -> consent.ConsentChange:
+    scopes = (GLOBAL_SCOPE,) if action == "opt_out" and decision.scope == "all" else message.scopes
+    return consent.ConsentChange(
+        number=message.from_.value, scopes=scopes, action=action,  # type: ignore[arg-type]
+        until=utcnow() + settings.opt_in_window if action == "join" else None, source="keyword",
+        inbound_message_id=received_id, explanation=decision.to_dict(), rules_version=rules_version,
+    )
 
 
 def handle_consent_report(report: ConsentReport, database: Database) -> bool:

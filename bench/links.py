@@ -15,7 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: bench/ is not a package
 
-from gateway import create_app, links  # noqa: E402
+from gateway import create_app
+
+from gateway.api import links  # noqa: E402
 from storage import Database, crypto  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.types import utcnow  # noqa: E402

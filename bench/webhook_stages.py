@@ -50,7 +50,9 @@ def instrument() -> None:
     """The stages, by the functions doing them (patched before the app registers its hooks)."""
     import werkzeug.formparser
 
-    from gateway import logs, metrics
+    from gateway.ops import logs
+
+    from gateway.ops import metrics
     from gateway.inbound.spool import InboundSpool
     from gateway.providers import twilio
     from keywords.rules import Decision, Rules

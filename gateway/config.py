@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from gateway import auth
+from gateway.api import tokens as auth
 from gateway.errors import ConfigError
 from keywords import RulesHolder
 from keywords.errors import RulesError

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from storage.db import Database
 from storage.models import GLOBAL_SCOPE, Base, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
-from storage import feedback as feedback  # noqa: E402  (link and dashboard tables join Base.metadata)
+from storage import links as links  # noqa: E402  (link tables join Base.metadata)
+from storage import review as review  # noqa: E402  (review marks join Base.metadata)
+from storage import staff as staff  # noqa: E402  (staff accounts join Base.metadata)
 from storage import limits as limits  # noqa: E402  (the auto-reply limits table joins Base.metadata)
 from storage import ledger as ledger  # noqa: E402  (the ledger head joins Base.metadata)
 from storage import subscriptions as subscriptions  # noqa: E402  (double opt-in subscriptions join Base.metadata)

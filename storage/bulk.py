@@ -24,9 +24,11 @@ from sqlalchemy import ColumnElement, String, Table, column, delete, func, inser
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
-from storage import crypto, import_chain, ledger
+from storage import crypto, ledger
+
+from storage.ledger import import_chain
 from storage.consent.planner import Subscribed
-from storage.import_chain import EVENT_COLUMNS, ChainStart, Hashing, Key
+from storage.ledger.import_chain import EVENT_COLUMNS, ChainStart, Hashing, Key
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, Suppression
 from storage.subscriptions import Subscription
 from storage.types import utcnow

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from storage import crypto, ledger
 from storage.db import Database
 from storage.consent import ConsentChange, apply_change, lock_subject
-from storage.feedback import LinkChoice, UnsubscribeLink
+from storage.links import LinkChoice, UnsubscribeLink
 from storage.limits import AutoReply
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
 from storage.questions import ScopeQuestion
-from storage.spool import Spool
+from storage.local_spool import Spool
 from storage.subscriptions import Subscription
 from storage.types import utcnow
 

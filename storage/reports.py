@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
-from storage.feedback import LinkChoice
+from storage.links import LinkChoice
 from storage.models import ConsentEvent, ReceivedMessage
 
 SERIES = ("opt_out", "opt_in", "pause")

@@ -12,10 +12,11 @@ from flask import Response, current_app, jsonify, request, stream_with_context
 
 from gateway.api import csv_rows
 from gateway.api.common import bp, json_text, parse_number, parse_sender, parse_topic, status_json
-from gateway.auth import current_owner, require_token
+from gateway.api.tokens import current_owner, require_token
 from gateway.errors import BadRequest
-from gateway.state import database, spool
-from storage import bulk, consent, erasure, evidence, ledger
+from gateway.current import database, spool
+from storage import bulk, consent, erasure, ledger
+from storage.ledger import evidence
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
 DEFAULT_BULK_MAX_BYTES = 256 * 1024 * 1024

@@ -10,8 +10,8 @@ import yaml
 from flask import jsonify, request
 
 from gateway.api.common import bp, parse_number, parse_sender, parse_topic, status_json
-from gateway.auth import require_token
-from gateway.state import database
+from gateway.api.tokens import require_token
+from gateway.current import database
 from storage import consent
 
 OPENAPI = Path(__file__).with_name("openapi.yaml")

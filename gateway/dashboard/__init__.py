@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gateway.dashboard.auth import check_settings, staff_cli
+from gateway.dashboard.auth import check_settings
 from gateway.dashboard.views import bp
 
 
 def init_app(app: Flask) -> None:
-    """Register the dashboard, its session cookie and throttling settings and the `staff` commands."""
+    """Register the dashboard, its session cookie and throttling settings."""
     check_settings(app.config)
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     public = app.config.get("PUBLIC_BASE_URL") or ""
     if public.startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
     app.register_blueprint(bp)
-    app.cli.add_command(staff_cli)

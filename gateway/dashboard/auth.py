@@ -18,16 +18,13 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-import click
 from flask import abort, current_app, redirect, request, session, url_for
-from flask.cli import AppGroup
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.errors import ConfigError
 from gateway.pages import csrf
-from gateway.state import database
-from storage import feedback, staff_sessions
+from gateway.current import database
+from storage import staff, staff_sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 SETTINGS = {
@@ -51,7 +48,7 @@ def actor_for_hash(key: str) -> str | None:
     if any(matches):
         return f"staff-token:{key[:8]}"
     with database().begin() as db:
-        account = feedback.staff_by_token_hash(db, key)
+        account = staff.staff_by_token_hash(db, key)
         return f"staff:{account.name}" if account is not None else None
 
 
@@ -166,29 +163,3 @@ def staff_required(view: F) -> F:
         return view(*args, actor=actor, **kwargs)
 
     return wrapped  # type: ignore[return-value]
-
-
-staff_cli = AppGroup("staff", help="Compliance staff accounts for the dashboard.")
-
-
-@staff_cli.command("add")
-@click.argument("name")
-def add_staff(name: str) -> None:
-    """Create a staff account and print its sign-in token (shown once; only a hash is kept)."""
-    token = secrets.token_urlsafe(24)
-    try:
-        with database().begin() as db:
-            feedback.add_staff(db, name, token_hash(token))
-    except IntegrityError:
-        raise click.ClickException(f"a staff account named {name!r} already exists") from None
-    click.echo(token)
-
-
-@staff_cli.command("disable")
-@click.argument("name")
-def disable_staff(name: str) -> None:
-    """Disable a staff account; its token and its open sessions stop working at once."""
-    with database().begin() as db:
-        if not feedback.disable_staff(db, name):
-            raise click.ClickException(f"no enabled staff account named {name!r}")
-    click.echo(f"disabled {name}")

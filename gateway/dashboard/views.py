@@ -10,11 +10,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from werkzeug.wrappers import Response
 
 from gateway.dashboard import auth, charts
-from gateway.state import database, rules, rules_holder
+from gateway.current import database, rules, rules_holder
 from keywords.examples_edit import EditRefused, add_none_example_to_file
 from keywords.errors import RulesError
-from storage import feedback, reports
-from storage.feedback import FalsePositiveMark
+from storage import reports, review
+from storage.review import FalsePositiveMark
 from storage.types import utcnow
 
 bp = Blueprint(
@@ -138,7 +138,7 @@ def fuzzy(actor: str) -> Any:
     since = utcnow() - timedelta(days=days)
     with database().begin() as db:
         matches = reports.fuzzy_matches(db, since)
-        marks = feedback.marks_for(db, [match.message_id for match in matches])
+        marks = review.marks_for(db, [match.message_id for match in matches])
     return render_template("dashboard/fuzzy.html", actor=actor, days=days, periods=PERIODS, matches=matches,
                            marks=marks, keywords_file=rules_holder().path)
 
@@ -161,7 +161,7 @@ def false_positive(actor: str, message_id: int) -> Any:
     except (EditRefused, RulesError, OSError) as error:
         accepted, version, detail = False, None, str(error)
     with database().begin() as db:
-        feedback.add_mark(db, FalsePositiveMark(
+        review.add_mark(db, FalsePositiveMark(
             inbound_message_id=message_id, actor=actor, accepted=accepted, detail=detail, rules_version=version,
         ))
     flash(f"{'Marked' if accepted else 'Not marked'}: “{match.body[:60]}”: {detail}", "ok" if accepted else "error")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gateway.inbound.clarify import Clarifier, Turn
 from gateway.messages import ConsentReport, InboundMessage, Outcome
-from gateway.metrics import REPLIES_WITHHELD
+from gateway.ops.metrics import REPLIES_WITHHELD
 from keywords import Decision, Rules
 from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
 from storage import consent, deadline

@@ -26,10 +26,10 @@ from gateway.inbound import clarify, general, replylimits
 from gateway.inbound.general import DATABASE_DOWN, Settings
 from gateway.inbound.spool import InboundSpool
 from gateway.messages import ConsentReport, InboundMessage, Outcome
-from gateway.metrics import observe_decision
+from gateway.ops.metrics import observe_decision
 from keywords import Decision, Rules, RulesHolder
 from storage import Database, deadline
-from storage.spool import Spool
+from storage.local_spool import Spool
 
 log = logging.getLogger(__name__)
 

@@ -18,23 +18,21 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import click
-from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask import Flask
 
 from gateway.addresses import Address
 from gateway.inbound import general
 from gateway.messages import InboundMessage, Outcome
-from gateway.metrics import SPOOLED
+from gateway.ops.metrics import SPOOLED
 from keywords import Decision
 from storage import Database, erasure
-from storage.spool import Spool, SpooledMessage
+from storage.local_spool import Spool, SpooledMessage
 
 log = logging.getLogger(__name__)
 
@@ -195,35 +193,6 @@ class InboundSpool:
             self._thread.join(timeout=30)
 
 
-spool_cli = AppGroup("spool", help="The local spool of messages received while the database was down.")
-
-
-def _spool() -> InboundSpool:
-    spool: InboundSpool = current_app.extensions["gateway.spool"]
-    return spool
-
-
-@spool_cli.command("status")
-def spool_status() -> None:
-    """Print how many messages wait for the database."""
-    status = _spool().spool.status()
-    click.echo(f"spool {status.path}: {status.pending} pending")
-    if status.oldest_pending:
-        click.echo(f"oldest pending since {status.oldest_pending}")
-    if status.last_error:
-        click.echo(f"last replay error: {status.last_error}")
-
-
-@spool_cli.command("replay")
-def spool_replay() -> None:
-    """Replay waiting messages into the database now, in order; exit 1 if some still wait."""
-    result = _spool().replay()
-    click.echo(f"applied {result.applied}, already applied {result.duplicates},"
-               f" dropped as erased {result.erased}, pending {result.pending}")
-    if result.pending:
-        raise click.ClickException(f"{result.pending} messages still wait: {result.error}")
-
-
 def _why(error: BaseException) -> str:
     """What failed and where, without the error's own text."""
     frames = traceback.extract_tb(error.__traceback__)
@@ -232,57 +201,13 @@ def _why(error: BaseException) -> str:
     return f"{type(error).__name__}{f' (SQLSTATE {code})' if code else ''}{where}"
 
 
-DB_LOCK_TIMEOUT = 5.0
-"""Seconds a request waits for a database lock before its message goes to the spool."""
-WEBHOOK_DEADLINE = 8.0
-"""Seconds a webhook request may spend on the database in all (queueing, connecting, statements)."""
-PROVIDER_TIMEOUT = 15.0
-"""Twilio stops waiting for a webhook answer after 15 seconds (and retries or gives up)."""
-
-
-def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Engine settings for the spool's sake: notice a dead or hung database fast, and log no SQL parameters."""
-    options: dict[str, Any] = {"hide_parameters": True}
-    # A lock held longer than GATEWAY_DB_LOCK_TIMEOUT seconds (a million-row import holds the ledger
-    # for half a minute) fails the wait instead of outliving the provider's timeout: spooled too.
-    options["lock_timeout"] = float(config.get("DB_LOCK_TIMEOUT", DB_LOCK_TIMEOUT))
-    # GATEWAY_WEBHOOK_DEADLINE bounds everything a request does on the database, however many
-    # batches queue behind a stuck one (storage/deadline.py): then the message is spooled.
-    options["deadline"] = float(config.get("WEBHOOK_DEADLINE", WEBHOOK_DEADLINE))
-    if not 0 < options["deadline"] < PROVIDER_TIMEOUT - 1:
-        raise ValueError(f"GATEWAY_WEBHOOK_DEADLINE must be between 0 and {PROVIDER_TIMEOUT - 1:g} seconds"
-                         f" (the provider waits {PROVIDER_TIMEOUT:g}), not {options['deadline']:g}")
-    # No request waits longer for a pooled connection than its deadline allows.
-    options["pool_timeout"] = options["deadline"]
-    if str(config["DATABASE_URL"]).startswith("postgresql"):
-        options["connect_args"] = _client_timeouts(config, options["deadline"])
-    return options
-
-
-def _client_timeouts(config: Mapping[str, Any], deadline: float) -> dict[str, Any]:
-    """libpq's own bounds, so a silent server or a lost network cannot hold a connection for long.
-
-    A database that does not answer must hand the message to the spool well within the provider's
-    timeout (GATEWAY_DB_CONNECT_TIMEOUT seconds, less if the request's deadline leaves less).
-    Keepalives find a dead peer of an idle pooled connection in some 10 seconds, and
-    tcp_user_timeout drops one whose sent data stay unacknowledged past the deadline. A frozen
-    server whose kernel still acknowledges is for the deadline's watchdog (storage/deadline.py).
-    """
-    return {
-        "connect_timeout": int(config.get("DB_CONNECT_TIMEOUT", 3)),
-        "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
-        "tcp_user_timeout": int(deadline * 1000),
-    }
-
-
 def spool_path(app: Flask) -> str:
     """GATEWAY_SPOOL_PATH, default instance/spool.db."""
     return str(app.config.get("SPOOL_PATH") or f"{app.instance_path}/spool.db")
 
 
 def init_app(app: Flask, spool: InboundSpool) -> None:
-    """The spool's commands, and a replay of what a previous run left."""
+    """The app's spool, and a replay of what a previous run left."""
     app.extensions["gateway.spool"] = spool
-    app.cli.add_command(spool_cli)
     if spool.spool.has_pending():
         spool.start_replayer()

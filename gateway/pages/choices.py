@@ -8,9 +8,10 @@ from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
-from storage import consent, feedback
+from storage import consent
+from storage import links as link_store
 from storage.consent import Action, ConsentChange
-from storage.feedback import LinkChoice, UnsubscribeLink
+from storage.links import LinkChoice, UnsubscribeLink
 from storage.models import ALL_TOPICS, ConsentEvent
 
 SOURCE = "link_page"
@@ -47,7 +48,7 @@ def state(session: Session, link: UnsubscribeLink, now: datetime, grace: timedel
     pauses = [entry.until for entry in whole if entry.until is not None]
     unsubscribed = any(entry.until is None for entry in whole)
     topics = frozenset(entry.topic for entry in status.entries if entry.topic != ALL_TOPICS)
-    last = feedback.last_change(session, link.token)
+    last = link_store.last_change(session, link.token)
     window = None
     if last is not None and last.choice != "resubscribe" and status.suppressed:
         # Only shortly after a change made through this very link: a forwarded or leaked link,
@@ -58,7 +59,7 @@ def state(session: Session, link: UnsubscribeLink, now: datetime, grace: timedel
         unsubscribed=unsubscribed,
         paused_until=max(pauses) if pauses else None,
         topics_stopped=topics,
-        frequency=feedback.current_frequency(session, link.number, link.sender_scope) or "normal",
+        frequency=link_store.current_frequency(session, link.number, link.sender_scope) or "normal",
         resubscribe_until=window,
     )
 
@@ -88,7 +89,7 @@ class _PreferencesNote(TypedDict):
 
 
 def _record(session: Session, link: UnsubscribeLink, choice: str, language: str, events: list[int], **values: object) -> LinkChoice:
-    return feedback.add_choice(
+    return link_store.add_choice(
         session,
         LinkChoice(token=link.token, number=link.number, sender_scope=link.sender_scope, choice=choice,
                    language=language, event_ids=events, **values),
@@ -129,7 +130,7 @@ def save_preferences(session: Session, link: UnsubscribeLink, prefs: Preferences
     if prefs.frequency != before.frequency:
         # Fewer texts is a change of consent too, though no suppression row says so: the ledger does.
         note = _explanation(link, language, **extra, was=before.frequency)
-        events.append(feedback.append_note(session, link, "frequency", True, language, note))
+        events.append(link_store.append_note(session, link, "frequency", True, language, note))
     return _record(
         session, link, "preferences", language, [event.id for event in events],
         topics_dropped=dropped, topics_restored=restored, pause_days=prefs.pause_days or None,
@@ -139,7 +140,7 @@ def save_preferences(session: Session, link: UnsubscribeLink, prefs: Preferences
 
 def give_reason(session: Session, link: UnsubscribeLink, reason: str | None, comment: str | None, language: str) -> LinkChoice:
     """The optional why: one answer per link in link_choices, and every answer in the ledger."""
-    row = feedback.set_reason(session, link, reason, comment, language)
+    row = link_store.set_reason(session, link, reason, comment, language)
     note = _explanation(link, language, reason=reason, comment=comment)
-    feedback.append_note(session, link, "reason", False, language, note)
+    link_store.append_note(session, link, "reason", False, language, note)
     return row

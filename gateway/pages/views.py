@@ -8,10 +8,10 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from gateway import links
+from gateway.api import links
 from gateway.pages import choices, csrf, i18n
-from gateway.state import database, rules
-from storage.feedback import UnsubscribeLink
+from gateway.current import database, rules
+from storage.links import UnsubscribeLink
 from storage.types import utcnow
 
 bp = Blueprint(

@@ -17,10 +17,10 @@ from typing import Any, Protocol
 
 from flask import Blueprint, Flask, Request, Response, current_app, request
 
-from gateway import logs
+from gateway.ops import logs
 from gateway.errors import BadRequest
 from gateway.inbound import InboundPath
-from gateway.logs import mask_number
+from gateway.ops.logs import mask_number
 from gateway.messages import ConsentReport, InboundMessage
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from storage import crypto, ledger
 from storage.consent import planner
 from storage.consent.apply import event_id
 from storage.consent.planner import Action, ConsentChange, Held, NumberState, Planned, Subscribed
-from storage.driver import Driver, insert, marks
+from storage.dbapi import Driver, insert, marks
 from storage.limits import AutoReply, ReplyPolicy, Withheld, decide, digest, keep_for
 from storage.models import GLOBAL_SCOPE, ReceivedMessage, Subject, Suppression
 from storage.types import utcnow

@@ -21,7 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from storage import deadline, ledger
 from storage.consent.batch import Inbound, Recorded, StoredBefore, record_batch
 from storage.db import Database
-from storage.driver import transaction
+from storage.dbapi import transaction
 from storage.groupcommit import GroupCommit
 
 UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)

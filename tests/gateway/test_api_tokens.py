@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from gateway import create_app
-from gateway.auth import parse_entry, parse_tokens
+from gateway.api.tokens import parse_entry, parse_tokens
 from gateway.errors import ConfigError
 from storage.models import ConsentEvent
 from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY, TWILIO_TOKEN

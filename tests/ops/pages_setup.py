@@ -20,7 +20,8 @@ def enable_pages(app: Flask, folder: Path) -> Flask:
     keywords_file = folder / "keywords.yaml"
     shutil.copy(KEYWORDS_FILE, keywords_file)
     app.config.update(SECRET_KEY=SECRET, STAFF_TOKENS=(STAFF_TOKEN,), KEYWORDS_FILE=str(keywords_file))
-    app.extensions["gateway.rules"] = RulesHolder(keywords_file, check_interval=0.0)
+    # The app's consent path reads the same holder.
+    app.extensions["gateway.rules"] = app.extensions["gateway.inbound"].rules = RulesHolder(keywords_file, check_interval=0.0)
     return app
 
 

@@ -26,7 +26,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
 
-from gateway import create_app, health, simulator
+from gateway import create_app, simulator
+
+from gateway.ops import health
 from storage import ConsentEvent, Database, ReceivedMessage, Suppression, deadline
 from storage.groupcommit import GroupCommit
 from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY

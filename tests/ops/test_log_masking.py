@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway import logs
-from gateway.logs import JsonFormatter
+from gateway.ops import logs
+from gateway.ops.logs import JsonFormatter
 from tests.conftest import API_TOKEN
 from tests.helpers import STATUS_PATH, Twilio
 

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway import create_app
-from gateway.logs import JsonFormatter, mask_numbers
+from gateway.ops.logs import JsonFormatter, mask_numbers
 from tests.conftest import API_TOKEN, KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY, TWILIO_TOKEN
 from tests.helpers import Api, Twilio
 

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from keywords import RulesHolder
 from storage import ConsentEvent, Database, Suppression
-from storage.feedback import LinkChoice
+from storage.links import LinkChoice
 from tests.conftest import API_TOKEN, KEYWORDS_FILE
 
 SECRET = "test-secret-key-for-links-and-sessions"
@@ -41,7 +41,8 @@ def keywords_file(tmp_path: Path) -> Path:
 def app(app: Flask, keywords_file: Path) -> Flask:
     """The shared app, with a SECRET_KEY, a staff token and rules read from its own copy of keywords.yaml."""
     app.config.update(SECRET_KEY=SECRET, STAFF_TOKENS=(STAFF_TOKEN,), KEYWORDS_FILE=str(keywords_file))
-    app.extensions["gateway.rules"] = RulesHolder(keywords_file, check_interval=0.0)
+    # The app's consent path reads the same holder.
+    app.extensions["gateway.rules"] = app.extensions["gateway.inbound"].rules = RulesHolder(keywords_file, check_interval=0.0)
     return app
 
 

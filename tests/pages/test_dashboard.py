@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from storage import Database
-from storage.feedback import FalsePositiveMark
+from storage.review import FalsePositiveMark
 from tests.helpers import Twilio
 from tests.pages.conftest import STAFF_TOKEN, csrf_of, token_of
 

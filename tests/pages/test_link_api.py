@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway import links
+from gateway.api import links
 from tests.conftest import API_TOKEN
 from tests.pages.conftest import NUMBER, SECRET, SENDER, mint
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from storage import Database, consent, ledger
-from storage.feedback import LinkChoice
+from storage.links import LinkChoice
 from storage.types import utcnow
 from tests.helpers import Api
 from tests.pages.conftest import NUMBER, SENDER, counts, csrf_of, token_of

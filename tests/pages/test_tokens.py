@@ -8,9 +8,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from gateway import links
+from gateway.api import links
 from storage import Database
-from storage.feedback import UnsubscribeLink
+from storage.links import UnsubscribeLink
 from tests.pages.conftest import NUMBER, SECRET, SENDER, token_of
 
 TODAY = date(2026, 11, 23)
@@ -120,7 +120,7 @@ def test_a_row_edited_to_another_number_no_longer_matches_its_token(client: Flas
 def test_a_revoked_link_is_refused(client: FlaskClient, database: Database) -> None:
     token = token_of(client)
     with database.begin() as session:
-        assert links.feedback.revoke_links(session, NUMBER, token) == 1
+        assert links.link_store.revoke_links(session, NUMBER, token) == 1
     with pytest.raises(links.TokenError, match="revoked"):
         _resolve(database, token)
 

@@ -9,7 +9,8 @@ import pytest
 
 from gateway.api import csv_rows
 from gateway.addresses import parse_phone
-from storage import GLOBAL_SCOPE, Database, bulk, import_chain
+from storage import GLOBAL_SCOPE, Database, bulk
+from storage.ledger import import_chain
 from storage.bulk import ImportRow, export, import_suppressions, scrub
 from storage.consent import ConsentChange, apply_change, suppression_status
 from storage.erasure import erase

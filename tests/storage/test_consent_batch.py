@@ -22,7 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from storage import GLOBAL_SCOPE, ConsentEvent, Database, ReceivedMessage, Suppression, crypto
 from storage.consent import ConsentChange, apply_change
 from storage.crypto import canonical_json
-from storage.driver import transaction
+from storage.dbapi import transaction
 from storage.erasure import erase
 from storage.consent.batch import Inbound, record_batch
 from storage.consent.intake import _WriterLock, intake

@@ -24,7 +24,7 @@ from storage import GLOBAL_SCOPE, ConsentEvent, Database, Suppression, crypto
 from storage.bulk import ImportRow, import_suppressions
 from storage.consent import ConsentChange, apply_change
 from storage.consent.batch import Inbound, record_batch
-from storage.driver import transaction
+from storage.dbapi import transaction
 from storage.ledger import lock_head, verify_chain
 from storage.subscriptions import Subscription
 

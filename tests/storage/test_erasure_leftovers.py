@@ -23,7 +23,8 @@ from sqlalchemy import create_engine, make_url, select, text
 from gateway.addresses import Address
 from gateway.messages import InboundMessage
 from gateway.inbound.spool import InboundSpool
-from storage import GLOBAL_SCOPE, ConsentEvent, Database, Suppression, crypto, import_chain
+from storage import GLOBAL_SCOPE, ConsentEvent, Database, Suppression, crypto
+from storage.ledger import import_chain
 from storage.bulk import ImportRow, import_suppressions
 from storage.consent import suppression_status
 from storage.erasure import erase

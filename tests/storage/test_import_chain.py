@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from storage.import_chain import ChainStart, Hashing, HelperFailed
+from storage.ledger.import_chain import ChainStart, Hashing, HelperFailed
 
 SENDER = "+18005550199"
 START = ChainStart(head_id=41, head_hash="ab" * 32, batch="0123456789ab", source="import", note='crm "export" \\ v2',

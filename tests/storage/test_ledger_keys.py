@@ -10,7 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from gateway import create_app, ledger_keys
+from gateway import create_app
+
+from gateway.ops import keys as ledger_keys
 from storage import crypto
 from tests.conftest import LEDGER_KEY, NUMBER_HASH_KEY
 from tests.helpers import Api, Twilio

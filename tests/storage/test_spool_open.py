@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.spool import Spool
+from storage.local_spool import Spool
 
 WORKERS = 12
 ROUNDS = 30

@@ -25,7 +25,7 @@ from storage import Database, crypto
 from storage.consent import ConsentChange, apply_change, suppression_status
 from storage.erasure import erase
 from storage.migrate import upgrade
-from storage.spool import Spool
+from storage.local_spool import Spool
 from tests.conftest import KEYWORDS_FILE
 
 PERSON = "+14155550166"

@@ -21,7 +21,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from gateway.state import rules_holder
+from gateway.current import rules_holder
 
 bp = Blueprint("metrics", __name__)
 

@@ -26,8 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage import crypto
-from storage.driver import Driver
-from storage.driver import insert as driven_insert
+from storage.dbapi import Driver
+from storage.dbapi import insert as driven_insert
 from storage.models import Base, ConsentEvent, Suppression
 from storage.types import utcnow
 

@@ -191,7 +191,7 @@ class Hashing:
 
     def __enter__(self) -> Hashing:
         if self.helper:
-            root = str(Path(__file__).resolve().parents[1])
+            root = str(Path(__file__).resolve().parents[2])
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
             self.process = subprocess.Popen([sys.executable, "-c", HELPER_COMMAND], stdin=subprocess.PIPE,
                                             stdout=subprocess.PIPE, env=env, cwd=root)
@@ -242,7 +242,7 @@ class Hashing:
                 raise HelperFailed(f"the import's hashing process failed: {payload}")
 
 
-HELPER_COMMAND = "from storage.import_chain import help_import; help_import()"
+HELPER_COMMAND = "from storage.ledger.import_chain import help_import; help_import()"
 
 
 def help_import() -> None:

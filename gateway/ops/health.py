@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify
 
 from gateway.inbound.general import DATABASE_DOWN
-from gateway.state import database, rules_holder
+from gateway.current import database, rules_holder
 from storage import deadline
 from storage.probe import ping
 

@@ -1,12 +1,11 @@
-"""Unsubscribe links, the choices people make on the link page, staff accounts and false-positive marks."""
+"""Unsubscribe links and the choices people make on the link page (its ledger notes included)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, select, update
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage import ledger
@@ -50,32 +49,6 @@ class LinkChoice(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))
     event_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class StaffAccount(Base):
-    """A named compliance staff member who may open the dashboard; only a hash of the token is kept."""
-
-    __tablename__ = "staff_accounts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class FalsePositiveMark(Base):
-    """Staff said a fuzzy match was wrong; whether the keyword file took the new example, and why not."""
-
-    __tablename__ = "false_positive_marks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    inbound_message_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), index=True)
-    actor: Mapped[str] = mapped_column(String(200))
-    accepted: Mapped[bool] = mapped_column(Boolean)
-    detail: Mapped[str] = mapped_column(Text)
-    rules_version: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -163,48 +136,3 @@ def current_frequency(session: Session, number: str, sender: str) -> str | None:
         .order_by(LinkChoice.id.desc())
         .limit(1)
     ).first()
-
-
-def staff_by_token_hash(session: Session, token_hash: str) -> StaffAccount | None:
-    """The enabled staff account whose token hashes to `token_hash`."""
-    return session.scalars(
-        select(StaffAccount).where(StaffAccount.token_hash == token_hash, StaffAccount.disabled_at.is_(None))
-    ).first()
-
-
-def add_staff(session: Session, name: str, token_hash: str) -> StaffAccount:
-    """Create a staff account."""
-    account = StaffAccount(name=name, token_hash=token_hash)
-    session.add(account)
-    session.flush()
-    return account
-
-
-def disable_staff(session: Session, name: str) -> bool:
-    """Disable a staff account by name; False when there is no such enabled account."""
-    result: Any = session.execute(
-        update(StaffAccount)
-        .where(StaffAccount.name == name, StaffAccount.disabled_at.is_(None))
-        .values(disabled_at=utcnow())
-    )
-    return bool(result.rowcount)
-
-
-def add_mark(session: Session, mark: FalsePositiveMark) -> FalsePositiveMark:
-    """Record a staff member's false-positive mark and its outcome."""
-    session.add(mark)
-    session.flush()
-    return mark
-
-
-def marks_for(session: Session, message_ids: Sequence[int]) -> dict[int, FalsePositiveMark]:
-    """The mark that stands for each of these inbound messages: the accepted one, else the latest."""
-    if not message_ids:
-        return {}
-    rows = session.scalars(
-        select(FalsePositiveMark)
-        .where(FalsePositiveMark.inbound_message_id.in_(list(message_ids)))
-        .order_by(FalsePositiveMark.accepted, FalsePositiveMark.id)
-    )
-    # An accepted mark wins over later refusals (a second click finds the example already there).
-    return {row.inbound_message_id: row for row in rows}

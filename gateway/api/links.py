@@ -37,13 +37,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.api.common import parse_number, parse_sender, unicode_text
-from gateway.auth import require_token
+from gateway.api.tokens import require_token
 from gateway.config import public_base_url
 from gateway.errors import BadRequest
-from gateway.state import database
+from gateway.current import database
 from keywords.sms import Encoding, measure
-from storage import consent, feedback
-from storage.feedback import UnsubscribeLink
+from storage import consent
+from storage import links as link_store
+from storage.links import UnsubscribeLink
 from storage.models import ALL_TOPICS
 from storage.types import utcnow
 
@@ -135,7 +136,7 @@ def verify_token(secret: str, token: str, number: str, sender: str, topic: str, 
 def resolve(session: Session, secret: str, token: str, today: date | None = None) -> UnsubscribeLink:
     """The stored link a page token names, after the format, expiry, MAC and revocation checks."""
     day, nonce, mac = parse_token(token, today or utcnow().date())
-    link = feedback.get_link(session, token)
+    link = link_store.get_link(session, token)
     if link is None:
         raise TokenError("unknown")
     if not hmac.compare_digest(mac, _mac(secret, day, nonce, link.number, link.sender_scope, link.topic)):
@@ -159,7 +160,7 @@ def mint(
 ) -> MintedLink:
     """Mint (or reuse) the link for (number, sender, topic); the row is stored in `session`."""
     today = today or utcnow().date()
-    link = feedback.reusable_link(session, number, sender, topic, today + timedelta(days=ttl_days // 2))
+    link = link_store.reusable_link(session, number, sender, topic, today + timedelta(days=ttl_days // 2))
     reused = link is not None
     if link is None:
         expires_on = today + timedelta(days=ttl_days)
@@ -167,7 +168,7 @@ def mint(
             token = make_token(secret, number, sender, topic, expires_on)
             try:
                 with session.begin_nested():
-                    link = feedback.add_link(
+                    link = link_store.add_link(
                         session,
                         UnsubscribeLink(
                             token=token, number=number, sender_scope=sender, topic=topic,
@@ -285,7 +286,7 @@ def revoke_links(number: str) -> Any:
     """Revoke every live unsubscribe link of a number (for example when the number changes hands)."""
     e164 = parse_number(number)
     with database().begin() as session:
-        count = feedback.revoke_links(session, e164)
+        count = link_store.revoke_links(session, e164)
     return jsonify(number=e164, revoked=count)
 
 
@@ -299,7 +300,7 @@ def preferences(number: str) -> Any:
     e164, sender = _subject(number, sender_raw)
     with database().begin() as session:
         status = consent.suppression_status(session, e164, sender)
-        frequency = feedback.current_frequency(session, e164, sender)
+        frequency = link_store.current_frequency(session, e164, sender)
     whole = [e for e in status.entries if e.topic == ALL_TOPICS]
     pauses = [e.until for e in whole if e.until is not None]
     return jsonify(

@@ -29,7 +29,8 @@ from sqlalchemy import create_engine, make_url, text  # noqa: E402
 from bench.machine import machine  # noqa: E402
 from gateway.api import csv_rows  # noqa: E402
 from storage import Database, crypto  # noqa: E402
-from storage.bulk import import_suppressions, scrub  # noqa: E402
+from storage.consent.bulk import import_suppressions  # noqa: E402
+from storage.lists import scrub  # noqa: E402
 from storage.consent import suppression_status  # noqa: E402
 from storage.erasure import erase  # noqa: E402
 from storage.migrate import recreate, upgrade  # noqa: E402

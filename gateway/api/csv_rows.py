@@ -35,7 +35,8 @@ from typing import IO, Any
 
 from gateway.addresses import parse_address, parse_phone
 from gateway.errors import InvalidAddress
-from storage.bulk import ImportRow, collector_paused
+from storage.consent.bulk import ImportRow
+from storage.lists import collector_paused
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
 # ASCII digits only: \d would let other scripts' digits through, which phonenumbers converts.

@@ -15,7 +15,8 @@ from gateway.api.common import bp, json_text, parse_number, parse_sender, parse_
 from gateway.api.tokens import current_owner, require_token
 from gateway.errors import BadRequest
 from gateway.current import database, spool
-from storage import bulk, consent, erasure, ledger
+from storage import consent, erasure, ledger, lists
+from storage.consent import bulk
 from storage.ledger import evidence
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
@@ -141,7 +142,7 @@ def scrub() -> Any:
         except (UnicodeDecodeError, csv.Error) as error:
             raise BadRequest(f"not a UTF-8 CSV file: {error}") from None
     with database().read() as connection:
-        suppressed = bulk.scrub(connection, numbers, scope, topic)
+        suppressed = lists.scrub(connection, numbers, scope, topic)
     seen: set[str] = set()
     allowed = [n for n in numbers if n not in suppressed and not (n in seen or seen.add(n))]  # type: ignore[func-returns-value]
     return jsonify(
@@ -197,7 +198,7 @@ def export_csv() -> Any:
         writer.writerow(csv_rows.EXPORT_COLUMNS)
         # A read-only transaction: a slow download holds no SQLite write lock.
         with db.read() as connection:
-            for count, row in enumerate(bulk.export(connection, scope, topic), 1):
+            for count, row in enumerate(lists.export(connection, scope, topic), 1):
                 writer.writerow(csv_rows.export_row(*row))
                 if count % 1000 == 0:
                     yield buffer.getvalue()

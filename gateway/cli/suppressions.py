@@ -10,7 +10,8 @@ from flask.cli import AppGroup
 
 from gateway.api import csv_rows
 from gateway.current import database
-from storage import bulk, consent, ledger
+from storage import consent, ledger, lists
+from storage.consent import bulk
 from storage.models import ALL_TOPICS
 
 from gateway.cli import arguments
@@ -48,7 +49,7 @@ def export(sender: str | None, topic: str | None, output: IO[str]) -> None:
     writer = csv_rows.export_writer(output)  # spreadsheet-safe, as the API's export
     writer.writerow(csv_rows.EXPORT_COLUMNS)
     with database().read() as connection:
-        for row in bulk.export(connection, arguments.scope(sender) if sender else None, arguments.topic(topic) if topic else None):
+        for row in lists.export(connection, arguments.scope(sender) if sender else None, arguments.topic(topic) if topic else None):
             writer.writerow(csv_rows.export_row(*row))
 
 
@@ -61,7 +62,7 @@ def scrub(file: IO[bytes], sender: str, topic: str | None, output: IO[str]) -> N
     """Write the numbers of FILE that SENDER may text; counts and invalid rows go to stderr."""
     numbers, invalid = csv_rows.number_csv(file, arguments.region())
     with database().read() as connection:
-        suppressed = bulk.scrub(connection, numbers, arguments.scope(sender), arguments.topic(topic) if topic else None)
+        suppressed = lists.scrub(connection, numbers, arguments.scope(sender), arguments.topic(topic) if topic else None)
     allowed = list(dict.fromkeys(n for n in numbers if n not in suppressed))
     for number in allowed:
         output.write(number + "\n")

@@ -39,7 +39,7 @@ EVENT_COLUMNS = (
 Key = tuple[str, str, str]
 """(number, sender scope, topic): what one suppression row stands for."""
 Row = tuple[int, str, str, str]
-"""(line, number, sender scope, topic): an import row (storage.bulk.ImportRow is one)."""
+"""(line, number, sender scope, topic): an import row (storage.consent.bulk.ImportRow is one)."""
 _NEW = object()
 
 

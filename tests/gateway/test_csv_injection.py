@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.api import csv_rows
-from storage import bulk
+from storage import lists
 from tests.conftest import API_TOKEN
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -50,7 +50,7 @@ def _import(client: FlaskClient, rows: list[tuple[str, str, str]]) -> None:
 
 def _stored(app: Flask) -> set[tuple[str, str, str]]:
     with app.extensions["gateway.database"].read() as connection:
-        return {(number, scope, topic) for number, scope, topic, *_ in bulk.export(connection)}
+        return {(number, scope, topic) for number, scope, topic, *_ in lists.export(connection)}
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ import pytest
 
 from gateway.api import csv_rows
 from gateway.addresses import parse_phone
-from storage import GLOBAL_SCOPE, Database, bulk
+from storage import GLOBAL_SCOPE, Database
+from storage.consent import bulk
 from storage.ledger import import_chain
-from storage.bulk import ImportRow, export, import_suppressions, scrub
+from storage.consent.bulk import ImportRow, import_suppressions
+from storage.lists import export, scrub
 from storage.consent import ConsentChange, apply_change, suppression_status
 from storage.erasure import erase
 from storage.ledger import verify_chain

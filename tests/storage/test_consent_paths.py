@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from storage import GLOBAL_SCOPE, ConsentEvent, Database, Suppression, crypto
-from storage.bulk import ImportRow, import_suppressions
+from storage.consent.bulk import ImportRow, import_suppressions
 from storage.consent import ConsentChange, apply_change
 from storage.consent.batch import Inbound, record_batch
 from storage.dbapi import transaction

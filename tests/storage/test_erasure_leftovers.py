@@ -25,7 +25,7 @@ from gateway.messages import InboundMessage
 from gateway.inbound.spool import InboundSpool
 from storage import GLOBAL_SCOPE, ConsentEvent, Database, Suppression, crypto
 from storage.ledger import import_chain
-from storage.bulk import ImportRow, import_suppressions
+from storage.consent.bulk import ImportRow, import_suppressions
 from storage.consent import suppression_status
 from storage.erasure import erase
 from storage.ledger import verify_chain

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from storage import GLOBAL_SCOPE, Database
-from storage.bulk import export, scrub
+from storage.lists import export, scrub
 from storage.consent import ConsentChange, apply_change, suppression_status
 from storage.erasure import erase
 

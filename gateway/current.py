@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask import current_app
 
+from gateway.inbound.spool import InboundSpool
 from keywords import Rules, RulesHolder
 from storage import Database
-
-if TYPE_CHECKING:
-    from gateway.inbound.spool import InboundSpool
 
 
 def database() -> Database:

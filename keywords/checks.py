@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from typing import Protocol
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -16,8 +17,26 @@ from keywords.entries import entry_analysis
 from keywords.normalize import squeeze
 from keywords.sms import measure
 
-if TYPE_CHECKING:
-    from keywords.rules import Rules
+
+class _Decided(Protocol):
+    """What the examples check reads of a decision (keywords.rules.Decision)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def intent(self) -> str: ...
+    @property
+    def tier(self) -> str | None: ...
+    @property
+    def rule(self) -> str | None: ...
+    @property
+    def normalized(self) -> str: ...
+
+
+class Classifier(Protocol):
+    """What the examples check needs of the rules it tests: a classify (keywords.rules.Rules has it)."""
+
+    def classify(self, text: str) -> _Decided: ...
 
 Fail = list[tuple[int, str]]
 
@@ -88,25 +107,19 @@ def collisions(rf: RuleFile) -> Fail:
     outs = [e for lang in rf.languages.values() for e in lang.keywords if e.intent in ("opt_out", "opt_out_all")]
     ins = [e for lang in rf.languages.values() for e in lang.keywords if e.intent in ("opt_in", *ACTIONS)]
     out_keys = [(o, ok, squeeze(ok)) for o in outs if (ok := compact(entry_analysis(o.text).words))]
-    budgets: dict[int, int] = {}
-
-    def budget_of(length: int) -> int:
-        if length not in budgets:
-            budgets[length] = fz.budget(length) if fz.enabled else 0
-        return budgets[length]
+    budget_of = functools.lru_cache(maxsize=None)(lambda length: fz.budget(length) if fz.enabled else 0)
 
     # Only keys whose lengths differ by no more than the largest budget can be that close, and
     # squeezed-equal keys ("STOPP", "STOP") are found by a lookup: not every pair is compared.
     widest = max((budget_of(len(ok)) for _, ok, _ in out_keys), default=0)
     by_length: dict[int, list[tuple[Entry, str, str]]] = {}
     by_squeezed: dict[str, list[tuple[Entry, str, str]]] = {}
-    for key in out_keys:
-        by_length.setdefault(len(key[1]), []).append(key)
-        by_squeezed.setdefault(key[2], []).append(key)
     out: Fail = []
     near_by: dict[tuple[int, int], list[str]] = {}  # (length, reach) -> out keys that could be that close
     entries_of: dict[str, list[tuple[Entry, str, str]]] = {}
     for key in out_keys:
+        by_length.setdefault(len(key[1]), []).append(key)
+        by_squeezed.setdefault(key[2], []).append(key)
         entries_of.setdefault(key[1], []).append(key)
     for i in ins:
         ik = compact(entry_analysis(i.text).words)
@@ -210,7 +223,7 @@ def replies(rf: RuleFile, rendered: list[RenderedReply]) -> Fail:
     return out
 
 
-def examples(rf: RuleFile, rules: Rules) -> Fail:
+def examples(rf: RuleFile, rules: Classifier) -> Fail:
     """Each example must get its intent, like a unit test of the rules; a guard that cancels one is named."""
     out: Fail = []
     guards = [(entry_analysis(text).words, text, line) for lang in rf.languages.values() for text, line in lang.guards]

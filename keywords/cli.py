@@ -19,18 +19,20 @@ def default_file() -> str:
     return os.environ.get("KEYWORDS_FILE") or "keywords.yaml"
 
 
-def _load(path: str, err: TextIO) -> Rules | None:
+class _Failed(Exception):
+    """A command stops with exit status 1; it has printed why."""
+
+
+def _load(path: str, err: TextIO) -> Rules:
     try:
         return load_rules(path)
     except RulesError as exc:
         print(exc, file=err)
-        return None
+        raise _Failed from None
 
 
 def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rules = _load(args.file, err)
-    if rules is None:
-        return 1
     for line in sys.stdin:
         message = line.rstrip("\r\n")
         out.write(json.dumps({"message": message, **rules.classify(message).to_dict()}, ensure_ascii=False) + "\n")
@@ -39,8 +41,6 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rules = _load(args.file, err)
-    if rules is None:
-        return 1
     rf = rules.file
     keywords = sum(len(lang.keywords) for lang in rf.languages.values())
     phrases = sum(len(lang.phrases) for lang in rf.languages.values())
@@ -68,8 +68,6 @@ def _label(d: Decision) -> str:
 
 def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     old, new = _load(args.old, err), _load(args.new, err)
-    if old is None or new is None:
-        return 1
     with open(args.messages, encoding="utf-8") as fh:
         messages = [line.rstrip("\r\n") for line in fh if line.strip()]
     changes: Counter[str] = Counter()
@@ -85,13 +83,11 @@ def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rules = _load(args.file, err)
-    if rules is None:
-        return 1
     try:
         rows = evaluate.load_corpus(args.corpus)
     except (OSError, CorpusError) as exc:
         print(exc, file=err)
-        return 1
+        raise _Failed from None
     report = evaluate.evaluate(rules, rows)
     print(f"{args.corpus} with {args.file} ({rules.version}):", file=out)
     for line in evaluate.format_report(report, by_language=args.by_language, misses=args.misses):
@@ -104,8 +100,6 @@ def cmd_inflections(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from keywords import inflect
 
     rules = _load(args.file, err)
-    if rules is None:
-        return 1
     try:
         forms_of = inflect.simplemma_forms()
     except ImportError:
@@ -170,5 +164,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         args.file = default_file()
     try:
         return int(args.func(args, out or sys.stdout, err or sys.stderr))
+    except _Failed:
+        return 1
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0

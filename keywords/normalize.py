@@ -28,15 +28,11 @@ import unicodedata
 from bisect import bisect_right
 from typing import Any, NamedTuple
 
-from keywords.confusables import (
-    APOSTROPHES,
-    CYRILLIC_TO_LATIN,
-    DIGITS_TO_CYRILLIC,
-    DIGITS_TO_LATIN,
-    EXTRA_FOLDS,
-    GREEK_TO_LATIN,
-    LATIN_TO_CYRILLIC,
-)
+from keywords.confusables import APOSTROPHES, EXTRA_FOLDS
+from keywords.wordfix import MAX_CACHE as _MAX_CACHE
+from keywords.wordfix import MAX_CACHED_WORD as _MAX_CACHED_WORD
+from keywords.wordfix import fix_word as _fix_word
+from keywords.wordfix import fix_words as _fix_words
 
 # Scripts written without spaces between words: one character is one word (Thai's vowel and tone
 # marks are deleted with the other combining marks in step 2, on both sides of every match).
@@ -51,9 +47,6 @@ _TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_]|[{_SPACING_MARKS}])+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
 _HAN_KANA = re.compile("[" + "".join(f"{chr(first)}-{chr(last)}" for first, last in _CJK_RANGES[1:]) + "]+")
-_RUN3 = re.compile(r"([^\W\d_])\1{2,}")
-_MAX_CACHE = 65536
-_MAX_CACHED_WORD = 40
 
 
 class _FoldTable(dict[int, str]):
@@ -115,107 +108,6 @@ _WORDS = _WordTable()
 _ASCII_WORDS = bytes(ord(chr(b).lower()) if chr(b).isalnum() and b < 128 else 32 for b in range(256))
 _ASCII_DELETED = bytes(b for b in range(128) if _fold_char(chr(b)) == "")
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
-
-
-def _script(ch: str) -> str:
-    cp = ord(ch)
-    if cp < 0x0250:
-        return "latin"
-    if 0x0370 <= cp < 0x0400:
-        return "greek"
-    if 0x0400 <= cp < 0x0530:
-        return "cyrillic"
-    return "other"
-
-
-def _convert(word: str, table: dict[str, str], own: str) -> str | None:
-    out = []
-    for ch in word:
-        if ch.isalpha() and _script(ch) != own:
-            mapped = table.get(ch)
-            if mapped is None:
-                return None
-            out.append(mapped)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _fix_scripts(word: str) -> str:
-    counts: dict[str, int] = {}
-    for ch in word:
-        if ch.isalpha():
-            s = _script(ch)
-            counts[s] = counts.get(s, 0) + 1
-    if len(counts) < 2 or "other" in counts:
-        return word
-    latin, cyr, greek = counts.get("latin", 0), counts.get("cyrillic", 0), counts.get("greek", 0)
-    if cyr > latin + greek:
-        order = ("cyrillic", "latin")
-    else:
-        order = ("latin", "cyrillic")
-    for target in order:
-        if target == "latin":
-            converted = _convert(word, {**CYRILLIC_TO_LATIN, **GREEK_TO_LATIN}, "latin")
-        else:
-            converted = _convert(word, LATIN_TO_CYRILLIC, "cyrillic") if not greek else None
-        if converted is not None:
-            return converted
-    return word
-
-
-def _fix_digits(word: str) -> str:
-    letters = [ch for ch in word if ch.isalpha()]
-    digits = len(word) - len(letters)
-    if not digits or len(letters) < 2 or len(letters) <= digits:
-        return word
-    table = DIGITS_TO_CYRILLIC if _script(letters[0]) == "cyrillic" else DIGITS_TO_LATIN
-    if all(ch.isalpha() or ch in table for ch in word):
-        return "".join(table.get(ch, ch) for ch in word)
-    return word
-
-
-def _fix_word_once(word: str) -> str:
-    if not word.isascii():
-        word = _fix_scripts(word)
-    if not word.isalpha():
-        word = _fix_digits(word)
-    if len(word) > 2:
-        word = _RUN3.sub(r"\1", word)
-    return word
-
-
-def _fix_word_uncached(word: str) -> str:
-    # One fix can make another possible: a digit read as a letter makes "μμ0" the mixed-script
-    # "μμo", which folds to "mmo". Repeat until nothing changes, so normalising twice changes nothing.
-    for _ in range(4):
-        fixed = _fix_word_once(word)
-        if fixed == word:
-            break
-        word = fixed
-    return word
-
-
-_FIXED: dict[str, str] = {}
-_CLEAN: set[str] = set()
-"""Words step 4 leaves as they are (most words): a message of only these needs no per-word call."""
-
-
-def _fix_word(word: str) -> str:
-    # Words repeat across messages far more than they vary: step 4 is a pure function of the word.
-    fixed = _FIXED.get(word)
-    if fixed is None:
-        fixed = _fix_word_uncached(word)
-        if len(_FIXED) < _MAX_CACHE and len(word) <= _MAX_CACHED_WORD:
-            _FIXED[word] = fixed
-            if fixed == word:
-                _CLEAN.add(word)
-    return fixed
-
-
-def _fix_words(words: list[str]) -> list[str]:
-    """Step 4 for every word: one set operation when every word is known to stay as it is."""
-    return words if _CLEAN.issuperset(words) else [_fix_word(w) for w in words]
 
 
 def _is_cjk(ch: str) -> bool:

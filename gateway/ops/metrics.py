@@ -21,7 +21,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from gateway.current import rules_holder
+from keywords import RulesHolder
 
 bp = Blueprint("metrics", __name__)
 
@@ -56,7 +56,7 @@ class LiveCollector(Collector):
             failures = CounterMetricFamily("gateway_spool_replay_failures", "Failed spool replay attempts (this worker).")
             failures.add_metric([], spool.replay_failures)
             yield failures
-        holder = rules_holder()
+        holder: RulesHolder = self.app.extensions["gateway.rules"]
         holder.current  # noqa: B018 - checks the file for edits, as a request would
         reloads = CounterMetricFamily(
             "gateway_keywords_reload_failures", "Edits of the keyword file refused as invalid (this worker)."

@@ -11,9 +11,9 @@ route as it is called); the consent path behind them (gateway/inbound/path.py) i
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from flask import Blueprint, Flask, Request, Response, current_app, request
 
@@ -24,6 +24,7 @@ from gateway.ops.logs import mask_number
 from gateway.messages import ConsentReport, InboundMessage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,16 +82,23 @@ def inbound_path() -> InboundPath:
     return path
 
 
+def _read(adapter: Provider, decode: Callable[[Request, str], T]) -> T | Response:
+    """The request verified and decoded, or the 403/503/400 answer that refuses it."""
+    if (refused := adapter.verify(request, current_app.config)) is not None:
+        return text(refused.reason, refused.status)
+    try:
+        return decode(request, current_app.config["DEFAULT_REGION"])
+    except BadRequest as error:
+        return text(str(error), 400)
+
+
 def inbound_sms(provider: str) -> Response:
     adapter, path = _registry[provider], inbound_path()
     # From the start: while this request is verified and decoded, a batch about to commit waits for it.
     with path.arriving():
-        if (refused := adapter.verify(request, current_app.config)) is not None:
-            return text(refused.reason, refused.status)
-        try:
-            message = adapter.decode_inbound(request, current_app.config["DEFAULT_REGION"])
-        except BadRequest as error:
-            return text(str(error), 400)
+        message = _read(adapter, adapter.decode_inbound)
+        if isinstance(message, Response):
+            return message
         outcome = path.handle(message)
         logs.outcome(
             "inbound",
@@ -104,12 +112,9 @@ def inbound_sms(provider: str) -> Response:
 
 def status_callback(provider: str) -> Response:
     adapter = _registry[provider]
-    if (refused := adapter.verify(request, current_app.config)) is not None:
-        return text(refused.reason, refused.status)
-    try:
-        report = adapter.decode_report(request, current_app.config["DEFAULT_REGION"])
-    except BadRequest as error:
-        return text(str(error), 400)
+    report = _read(adapter, adapter.decode_report)
+    if isinstance(report, Response):
+        return report
     if report is None:
         # Delivery states that say nothing about consent: accepted and ignored.
         return adapter.acknowledge()

@@ -140,27 +140,27 @@ def import_suppressions(
     # PostgreSQL's server already writes on the other core while this process hashes and streams COPY
     # data to it: a helper would only add its pickling. SQLite writes in this very process.
     helper = dialect(session).name == "sqlite" and len(unique) >= import_chain.HELPER_ROWS
-    with Hashing(start, helper=helper) as chain:
+    with Hashing(start, helper=helper) as hashing:
         listed = listed_numbers(session, itertools.chain(map(itemgetter(0), unique), erased))
         existing, subscribed = _existing(session, listed, unique, erased), _subscribed(session, listed)
         constants = {"action": "opt_out", "explanation": crypto.EMPTY_JSON, "created_at": db_time(session, now),
-                     "content_digest": chain.content_digest}
+                     "content_digest": hashing.chain.content_digest}
         # An event changed only because it ended a subscription may find its suppression there already.
         pauses = bool(subscribed) or any(until is not None for until in existing.values())
         # A chunk of events, then their suppressions: the events' pages are still in memory when the
         # suppressions' foreign keys look them up (on PostgreSQL, locking each one).
         after = head_id
-        for chunk in _batches(chain.events(unique.values(), existing, subscribed), WRITE_CHUNK):
+        for chunk in _batches(hashing.events(unique.values(), existing, subscribed), WRITE_CHUNK):
             copy_rows(session, "consent_events", EVENT_COLUMNS, chunk, constants)
             _suppress_events(session, after, chunk[-1][0], pauses)
             after = chunk[-1][0]
-        _end_subscriptions(session, chain.explained, chain.ended)
+        _end_subscriptions(session, hashing.chain.explained, hashing.ended)
     if unique:
         session.execute(update(ledger.LedgerHead).where(ledger.LedgerHead.id == ledger.HEAD_ID)
-                        .values(last_id=chain.last_id, last_hash=chain.last_hash))
+                        .values(last_id=hashing.chain.last_id, last_hash=hashing.chain.last_hash))
     return ImportResult(
-        batch=batch, rows=len(rows), added=chain.added, already=chain.already, repeated=len(rows) - len(unique),
-        first_event_id=head_id + 1 if unique else None, last_event_id=chain.last_id if unique else None,
+        batch=batch, rows=len(rows), added=hashing.chain.added, already=hashing.chain.already, repeated=len(rows) - len(unique),
+        first_event_id=head_id + 1 if unique else None, last_event_id=hashing.chain.last_id if unique else None,
     )
 
 

@@ -2,42 +2,43 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import DeliveryReport, ReceivedMessage
+from storage.models import Base, DeliveryReport, ReceivedMessage
+
+T = TypeVar("T", bound=Base)
+
+
+def _one(session: Session, model: type[T], **where: str) -> T | None:
+    """The stored row of `model` with these column values, if there is one (they form a unique key)."""
+    return session.scalars(select(model).filter_by(**where)).one_or_none()
+
+
+def _add(session: Session, row: T) -> T:
+    """Store a row and give it its id."""
+    session.add(row)
+    session.flush()
+    return row
 
 
 def find_inbound(session: Session, provider: str, provider_message_id: str) -> ReceivedMessage | None:
     """The stored message for a provider's message id, if this delivery was seen before."""
-    return session.scalars(
-        select(ReceivedMessage).where(
-            ReceivedMessage.provider == provider,
-            ReceivedMessage.provider_message_id == provider_message_id,
-        )
-    ).one_or_none()
+    return _one(session, ReceivedMessage, provider=provider, provider_message_id=provider_message_id)
 
 
 def add_inbound(session: Session, message: ReceivedMessage) -> ReceivedMessage:
     """Store an inbound message and give it its id."""
-    session.add(message)
-    session.flush()
-    return message
+    return _add(session, message)
 
 
 def find_delivery_report(session: Session, provider: str, provider_message_id: str, status: str) -> DeliveryReport | None:
     """The stored status callback, if this one was seen before."""
-    return session.scalars(
-        select(DeliveryReport).where(
-            DeliveryReport.provider == provider,
-            DeliveryReport.provider_message_id == provider_message_id,
-            DeliveryReport.status == status,
-        )
-    ).one_or_none()
+    return _one(session, DeliveryReport, provider=provider, provider_message_id=provider_message_id, status=status)
 
 
 def add_delivery_report(session: Session, report: DeliveryReport) -> DeliveryReport:
     """Store a status callback and give it its id."""
-    session.add(report)
-    session.flush()
-    return report
+    return _add(session, report)

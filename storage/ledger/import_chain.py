@@ -165,30 +165,6 @@ class Hashing:
         self.ended: list[int] = []
         """The subscriptions the import ended (from the helper, or from this process's chain once it is done)."""
 
-    @property
-    def content_digest(self) -> str:
-        return self.chain.content_digest
-
-    @property
-    def last_id(self) -> int:
-        return self.chain.last_id
-
-    @property
-    def last_hash(self) -> str:
-        return self.chain.last_hash
-
-    @property
-    def added(self) -> int:
-        return self.chain.added
-
-    @property
-    def explained(self) -> list[tuple[int, dict[str, Any]]]:
-        return self.chain.explained
-
-    @property
-    def already(self) -> int:
-        return self.chain.already
-
     def __enter__(self) -> Hashing:
         if self.helper:
             root = str(Path(__file__).resolve().parents[2])

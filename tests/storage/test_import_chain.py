@@ -23,7 +23,7 @@ def test_the_helper_chains_exactly_like_this_process() -> None:
         assert helper.process is not None
         got = list(helper.events(ROWS, EXISTING))
     assert got == expected
-    assert (helper.last_id, helper.last_hash) == (here.last_id, here.last_hash) == (41 + len(ROWS), expected[-1][8])
+    assert (helper.chain.last_id, helper.chain.last_hash) == (here.chain.last_id, here.chain.last_hash) == (41 + len(ROWS), expected[-1][8])
     assert [event[4] for event in expected[:3]] == [0, 1, 1]
 
 

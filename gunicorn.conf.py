@@ -14,7 +14,7 @@ errorlog = "-"
 # gunicorn's control socket defaults to one path per user: several gateways on one machine
 # (tests, benchmarks, side-by-side instances) would fight over it. We do not use it.
 control_socket_disable = True
-# Our JSON request log (gateway/logs.py) replaces gunicorn's access log, whose request line
+# Our JSON request log (gateway/ops/logs.py) replaces gunicorn's access log, whose request line
 # would print the phone number in an API path unmasked.
 accesslog = None
 

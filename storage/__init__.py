@@ -1,4 +1,9 @@
-"""Storage: SQLAlchemy models, every SQL statement, and the Alembic migrations."""
+"""Storage: SQLAlchemy models, every SQL statement, and the Alembic migrations.
+
+consent/ (the planner and the three paths that apply it), ledger/ (the hash chain, imports' events,
+evidence, key rotation), models.py and db.py, and one module per other table or concern. Imports
+SQLAlchemy and storage only: never gateway or keywords.
+"""
 
 from __future__ import annotations
 

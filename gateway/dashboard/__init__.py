@@ -1,4 +1,7 @@
-"""The compliance staff's dashboard (/dashboard): why people leave, and the fuzzy matches to review."""
+"""The compliance staff's dashboard (/dashboard): why people leave, and the fuzzy matches to review.
+
+May import gateway.current, keywords and storage; nothing imports it but create_app and the staff commands.
+"""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ path.py (InboundPath, built once in create_app) is the place to start reading; g
 decided message, spool.py keeps and replays messages while the database is down, clarify.py asks
 which topics a STOP covers, replylimits.py reads the auto-reply limits.
 
-May import gateway.messages, gateway.addresses, gateway.metrics, keywords and storage; never
+May import gateway.messages, gateway.addresses, gateway.ops.metrics, keywords and storage; never
 gateway.providers, gateway.api or the pages (they call in here).
 """
 

@@ -160,7 +160,7 @@ class Clarifier:
     topics: Mapping[str, Sequence[str]]
 
     def topics_for(self, scope: str) -> list[str]:
-        """The scope's topics (GATEWAY_TOPICS for the scope, else "default"), as gateway.links reads them."""
+        """The scope's topics (GATEWAY_TOPICS for the scope, else "default"), as gateway.api.links reads them."""
         return list(self.topics.get(scope) or self.topics.get("default") or [])
 
     def begin(self, session: Session, message: InboundMessage, decision: Decision, reply: str | None) -> Turn | None:

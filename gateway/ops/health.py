@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, Response, jsonify
 from gateway.inbound.general import DATABASE_DOWN
 from gateway.current import database, rules_holder
 from storage import deadline
-from storage.probe import ping
+from storage.readiness import ping
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)

@@ -1,4 +1,7 @@
-"""The recipient's unsubscribe page behind every minted link (/u/<token>)."""
+"""The recipient's unsubscribe page behind every minted link (/u/<token>).
+
+May import gateway.api.links (tokens), gateway.current and storage; nothing imports the pages but create_app.
+"""
 
 from __future__ import annotations
 

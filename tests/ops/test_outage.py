@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from gateway import create_app, simulator
 from storage import ConsentEvent, Database, ReceivedMessage, Suppression
-from storage.probe import ping
+from storage.readiness import ping
 from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY
 from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
 

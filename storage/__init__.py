@@ -8,7 +8,7 @@ SQLAlchemy and storage only: never gateway or keywords.
 from __future__ import annotations
 
 from storage.db import Database
-from storage.models import GLOBAL_SCOPE, Base, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
+from storage.models import GLOBAL_SCOPE, Base, ConsentEvent, DeliveryReport, InboundRow, Subject, Suppression
 from storage import links as links  # noqa: E402  (link tables join Base.metadata)
 from storage import review as review  # noqa: E402  (review marks join Base.metadata)
 from storage import staff as staff  # noqa: E402  (staff accounts join Base.metadata)
@@ -24,7 +24,7 @@ __all__ = [
     "ConsentEvent",
     "Database",
     "DeliveryReport",
-    "ReceivedMessage",
+    "InboundRow",
     "Subject",
     "Suppression",
 ]

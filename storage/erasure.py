@@ -26,7 +26,7 @@ from storage.db import Database
 from storage.consent import ConsentChange, apply_change, lock_subject
 from storage.links import LinkChoice, UnsubscribeLink
 from storage.limits import AutoReply
-from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, DeliveryReport, ReceivedMessage, Subject, Suppression
+from storage.models import ALL_TOPICS, GLOBAL_SCOPE, ConsentEvent, DeliveryReport, InboundRow, Subject, Suppression
 from storage.questions import ScopeQuestion
 from storage.local_spool import Spool
 from storage.subscriptions import Subscription
@@ -43,7 +43,7 @@ _SEPARATORS = r"[\s().\-/]*"
 # reads every text column of every table afterwards, so a forgotten one fails there).
 # cast: SQLAlchemy types a model's `__table__` as any FromClause (a model may map a join or select).
 PSEUDONYMISE: list[tuple[Table, str, dict[str, object]]] = [
-    (cast(Table, ReceivedMessage.__table__), "from_address", {"body": "", "decision": {}}),
+    (cast(Table, InboundRow.__table__), "from_address", {"body": "", "decision": {}}),
     (cast(Table, ConsentEvent.__table__), "number", {"explanation": ERASED_EXPLANATION}),
     (cast(Table, Suppression.__table__), "number", {}),
     (cast(Table, DeliveryReport.__table__), "recipient", {}),

@@ -49,7 +49,7 @@ UNREADABLE = "the spooled message does not decrypt with any of LEDGER_KEYS"
 
 
 @dataclass(frozen=True)
-class SpooledMessage:
+class SpooledInbound:
     """One spooled inbound message: the decoded message, the decision taken and the reply given.
 
     `sender` is the address it came from: only its keyed hash is stored beside the encrypted payload.
@@ -137,7 +137,7 @@ class Spool:
             raise
         connection.execute("COMMIT")
 
-    def append(self, message: SpooledMessage) -> int:
+    def append(self, message: SpooledInbound) -> int:
         """Write one message durably, encrypted; returns its spool id (the replay order)."""
         keyring = crypto.current()
         # Encrypted and hashed before the write lock, which every worker of the machine shares.
@@ -154,7 +154,7 @@ class Spool:
         """Whether any message still waits for the database (cheap: one primary-key lookup)."""
         return self._connection().execute("SELECT 1 FROM spooled_messages LIMIT 1").fetchone() is not None
 
-    def pending(self, limit: int = 100) -> list[SpooledMessage]:
+    def pending(self, limit: int = 100) -> list[SpooledInbound]:
         """The oldest messages not replayed yet, in spool order, decrypted."""
         rows = self._connection().execute(
             "SELECT id, provider, message_id, payload, attempts, spooled_at FROM spooled_messages ORDER BY id LIMIT ?",
@@ -164,11 +164,11 @@ class Spool:
         entries = []
         for row_id, provider, message_id, payload, attempts, at in rows:
             try:
-                entries.append(SpooledMessage(provider, message_id, json.loads(keyring.decrypt(payload)), id=row_id,
+                entries.append(SpooledInbound(provider, message_id, json.loads(keyring.decrypt(payload)), id=row_id,
                                               attempts=attempts, spooled_at=at))
             except InvalidToken:
                 # Kept, not dropped: restoring the key that made it lets it be replayed.
-                entries.append(SpooledMessage(provider, message_id, {}, id=row_id, attempts=attempts, spooled_at=at,
+                entries.append(SpooledInbound(provider, message_id, {}, id=row_id, attempts=attempts, spooled_at=at,
                                               error=UNREADABLE))
         return entries
 

@@ -30,7 +30,7 @@ class Subject(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ReceivedMessage(Base):
+class InboundRow(Base):
     """An inbound SMS as the provider delivered it, with the decision taken and the reply given."""
 
     __tablename__ = "inbound_messages"

@@ -11,7 +11,7 @@ from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
 from storage.links import LinkChoice
-from storage.models import ConsentEvent, ReceivedMessage
+from storage.models import ConsentEvent, InboundRow
 
 SERIES = ("opt_out", "opt_in", "pause")
 """The ledger actions the time chart counts (people per day whose consent changed that way).
@@ -119,7 +119,7 @@ def _fuzzy_ids() -> Any:
     )
 
 
-def _match(message: ReceivedMessage) -> FuzzyMatch:
+def _match(message: InboundRow) -> FuzzyMatch:
     decision = message.decision or {}
     return FuzzyMatch(
         message_id=message.id, number=message.from_address, sender_scope=message.sender_scope, body=message.body,
@@ -131,9 +131,9 @@ def _match(message: ReceivedMessage) -> FuzzyMatch:
 def fuzzy_matches(session: Session, since: datetime, limit: int = 100) -> list[FuzzyMatch]:
     """Messages whose consent change came from the fuzzy tier only, newest first."""
     rows = session.scalars(
-        select(ReceivedMessage)
-        .where(ReceivedMessage.id.in_(_fuzzy_ids()), ReceivedMessage.received_at >= since)
-        .order_by(ReceivedMessage.id.desc())
+        select(InboundRow)
+        .where(InboundRow.id.in_(_fuzzy_ids()), InboundRow.received_at >= since)
+        .order_by(InboundRow.id.desc())
         .limit(limit)
     )
     return [_match(row) for row in rows]
@@ -142,6 +142,6 @@ def fuzzy_matches(session: Session, since: datetime, limit: int = 100) -> list[F
 def fuzzy_match(session: Session, message_id: int) -> FuzzyMatch | None:
     """One fuzzy-tier message by id; None when there is none or it was not a fuzzy match."""
     row = session.scalars(
-        select(ReceivedMessage).where(ReceivedMessage.id == message_id, ReceivedMessage.id.in_(_fuzzy_ids()))
+        select(InboundRow).where(InboundRow.id == message_id, InboundRow.id.in_(_fuzzy_ids()))
     ).first()
     return _match(row) if row is not None else None

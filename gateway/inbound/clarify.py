@@ -33,7 +33,7 @@ from gateway.messages import InboundMessage
 from keywords import Decision, Rules
 from keywords.normalize import analyse
 from storage import consent, questions
-from storage.models import ALL_TOPICS, ReceivedMessage
+from storage.models import ALL_TOPICS, InboundRow
 from storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def resolve(found: Sequence[int | str], offered: Sequence[str]) -> list[str] | N
     return [topic for topic in offered if topic in named]
 
 
-Finish = Callable[[Session, ReceivedMessage], None]
+Finish = Callable[[Session, InboundRow], None]
 """What a turn writes once the message is stored (the stored message carries its id and the reply sent)."""
 
 
@@ -188,7 +188,7 @@ class Clarifier:
         if question is None:
             return Turn(reply, _closing(number, scope, "opt_out", now))
 
-        def ask(session: Session, received: ReceivedMessage) -> None:
+        def ask(session: Session, received: InboundRow) -> None:
             event_id = questions.whole_opt_out_event(session, received.id, scope)
             if received.reply is None or event_id is None:
                 # The reply limits withheld the question: nobody was asked, so no answer can count.
@@ -215,7 +215,7 @@ class Clarifier:
             return Turn(kept, _closing_answer(question, "kept_all", now))
         confirmation = self.rules.reply("opt_out_narrowed", question.language, scope, topics=", ".join(named))
 
-        def narrow(session: Session, received: ReceivedMessage) -> None:
+        def narrow(session: Session, received: InboundRow) -> None:
             change = consent.ConsentChange(
                 number=question.number, scopes=tuple(question.scopes), action="opt_out", source=SOURCE,
                 inbound_message_id=received.id, rules_version=self.rules.version,
@@ -229,14 +229,14 @@ class Clarifier:
 
 
 def _closing(number: str, scope: str | None, outcome: questions.Outcome, now: datetime) -> Finish:
-    def close(session: Session, _received: ReceivedMessage) -> None:
+    def close(session: Session, _received: InboundRow) -> None:
         questions.close(session, number, scope, outcome, now)
 
     return close
 
 
 def _closing_answer(question: questions.ScopeQuestion, outcome: questions.Outcome, now: datetime) -> Finish:
-    def close(session: Session, received: ReceivedMessage) -> None:
+    def close(session: Session, received: InboundRow) -> None:
         questions.close(session, question.number, question.sender_scope, outcome, now, answer_message_id=received.id)
 
     return close

@@ -21,9 +21,9 @@ from gateway.inbound.clarify import Clarifier, Turn
 from gateway.messages import ConsentReport, InboundMessage, Outcome
 from gateway.ops.metrics import REPLIES_WITHHELD
 from keywords import Decision, Rules
-from storage import Database, DeliveryReport, GLOBAL_SCOPE, ReceivedMessage
+from storage import Database, DeliveryReport, GLOBAL_SCOPE, InboundRow
 from storage import consent, deadline
-from storage.consent.batch import Inbound
+from storage.consent.batch import InboundRecord
 from storage.consent.intake import UNREACHABLE, intake
 from storage.limits import ReplyPolicy, take_reply
 from storage.types import utcnow
@@ -123,9 +123,9 @@ def _withheld(message: InboundMessage, limit: str) -> None:
 def _inbound(
     message: InboundMessage, decision: Decision, rules_version: str, reply: str | None, action: str | None,
     limits: ReplyPolicy | None,
-) -> Inbound:
+) -> InboundRecord:
     phone = message.from_.is_phone
-    return Inbound(
+    return InboundRecord(
         provider=message.provider,
         message_id=message.message_id,
         from_address=message.from_.value,
@@ -157,7 +157,7 @@ def _record(
         if stored is not None:
             return Outcome(intent=stored.intent, reply=stored.reply, duplicate=True)
         reply, turn = _reply(session, message, decision, reply, settings)
-        received = consent.add_inbound(session, ReceivedMessage(
+        received = consent.add_inbound(session, InboundRow(
             **_inbound(message, decision, rules_version, reply, action, settings.limits).columns(reply)))
         if action and message.from_.is_phone:
             consent.apply_change(session, _change(message, decision, action, rules_version, received.id, settings))

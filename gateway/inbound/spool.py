@@ -32,7 +32,7 @@ from gateway.messages import InboundMessage, Outcome
 from gateway.ops.metrics import SPOOLED
 from keywords import Decision
 from storage import Database, erasure
-from storage.local_spool import Spool, SpooledMessage
+from storage.local_spool import Spool, SpooledInbound
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class InboundSpool:
 
     def keep(self, message: InboundMessage, decision: Decision, rules_version: str, reply: str | None) -> Outcome:
         """Write the message durably and answer as the database path would have."""
-        self.spool.append(SpooledMessage(message.provider, message.message_id,
+        self.spool.append(SpooledInbound(message.provider, message.message_id,
                                          to_payload(message, decision, rules_version, reply), sender=message.from_.value))
         SPOOLED.inc()
         self.start_replayer()
@@ -155,7 +155,7 @@ class InboundSpool:
                      counts["applied"], counts["duplicates"], counts["erased"])
         return ReplayResult(counts["applied"], counts["duplicates"], self.spool.depth(), error, counts["erased"])
 
-    def _apply(self, entry: SpooledMessage, counts: dict[str, int]) -> None:
+    def _apply(self, entry: SpooledInbound, counts: dict[str, int]) -> None:
         """Put one spooled message in the database, unless its number was erased since it was spooled."""
         message, decision, rules_version, reply = from_payload(entry.payload)
         if message.from_.is_phone:

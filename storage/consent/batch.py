@@ -32,13 +32,13 @@ from storage.consent.apply import event_id
 from storage.consent.planner import Action, ConsentChange, Held, NumberState, Planned, Subscribed
 from storage.dbapi import Driver, insert, marks
 from storage.limits import AutoReply, ReplyPolicy, Withheld, decide, digest, keep_for
-from storage.models import GLOBAL_SCOPE, ReceivedMessage, Subject, Suppression
+from storage.models import GLOBAL_SCOPE, InboundRow, Subject, Suppression
 from storage.types import utcnow
 
 Change = Literal["opt_out", "opt_in"]
 
 @dataclass(frozen=True)
-class Inbound:
+class InboundRecord:
     """One inbound message as the consent path stores it: the decision taken and the reply planned."""
 
     provider: str
@@ -80,7 +80,7 @@ class Inbound:
 
 
 class Prepared(NamedTuple):
-    """What `Inbound.sealed` prepares."""
+    """What `InboundRecord.sealed` prepares."""
 
     body: crypto.Sealed
     decision: crypto.Sealed
@@ -99,7 +99,7 @@ class Recorded:
 
 # The models' Tables: SQLAlchemy types `__table__` as any FromClause (a model may map a join or select).
 _subjects = cast(Table, Subject.__table__)
-_inbound = cast(Table, ReceivedMessage.__table__)
+_inbound = cast(Table, InboundRow.__table__)
 _suppressions = cast(Table, Suppression.__table__)
 _replies = cast(Table, AutoReply.__table__)
 
@@ -129,7 +129,7 @@ class _Replies:
 # --- one batch ------------------------------------------------------------------------------
 
 
-def record_batch(driver: Driver, items: Sequence[Inbound], look_first: bool = False) -> list[Recorded]:
+def record_batch(driver: Driver, items: Sequence[InboundRecord], look_first: bool = False) -> list[Recorded]:
     """Store `items` in the driver's transaction, in order.
 
     Message ids are taken to be new (a retry is rare): if the insert finds one stored, it raises
@@ -150,7 +150,7 @@ def record_batch(driver: Driver, items: Sequence[Inbound], look_first: bool = Fa
             replies.sent.setdefault(number, []).append((fingerprint, sent_at(at)))
 
     results: list[Recorded] = []
-    new: list[tuple[Inbound, dict[str, Any]]] = []
+    new: list[tuple[InboundRecord, dict[str, Any]]] = []
     for item in items:
         key = (item.provider, item.message_id)
         if key in stored:
@@ -196,7 +196,7 @@ def _lock(driver: Driver, phones: list[str], now: datetime) -> None:
         insert(driver, _subjects, [{"number": number, "created_at": now} for number in phones], " ON CONFLICT DO NOTHING")
 
 
-def _stored(driver: Driver, items: Sequence[Inbound]) -> dict[tuple[str, str], Recorded]:
+def _stored(driver: Driver, items: Sequence[InboundRecord]) -> dict[tuple[str, str], Recorded]:
     """The answers already given to these message ids, by (provider, message id)."""
     providers = sorted({item.provider for item in items})
     message_ids = [item.message_id for item in items]
@@ -213,10 +213,10 @@ class _Plan:
     """The batch's consent changes planned per number, and their events in arrival order."""
 
     states: dict[str, NumberState] = field(default_factory=dict)
-    events: list[tuple[Inbound, Planned]] = field(default_factory=list)
+    events: list[tuple[InboundRecord, Planned]] = field(default_factory=list)
 
 
-def _plan(driver: Driver, now: datetime, changes: list[tuple[Inbound, int]]) -> _Plan:
+def _plan(driver: Driver, now: datetime, changes: list[tuple[InboundRecord, int]]) -> _Plan:
     """Read the changing numbers' suppressions and subscriptions at once; plan every change in order."""
     plan = _Plan()
     if not changes:
@@ -253,8 +253,8 @@ def _plan(driver: Driver, now: datetime, changes: list[tuple[Inbound, int]]) -> 
     return plan
 
 
-def _event_row(item: Inbound, planned: Planned) -> dict[str, Any]:
-    """The planned event's row, with the keyed hash and the sealed decision `Inbound.sealed` made beforehand."""
+def _event_row(item: InboundRecord, planned: Planned) -> dict[str, Any]:
+    """The planned event's row, with the keyed hash and the sealed decision `InboundRecord.sealed` made beforehand."""
     row = planned.columns()
     row["subject"] = item.sealed.subject
     if not planned.extra:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage import deadline, ledger
-from storage.consent.batch import Inbound, Recorded, StoredBefore, record_batch
+from storage.consent.batch import InboundRecord, Recorded, StoredBefore, record_batch
 from storage.db import Database
 from storage.dbapi import transaction
 from storage.groupcommit import GroupCommit
@@ -39,7 +39,7 @@ class Intake:
     def __init__(self, database: Database) -> None:
         # Weakly: the registry below holds intakes by their database, which must stay collectable.
         self._database = ref(database)
-        self.commits: GroupCommit[Inbound, Recorded] = GroupCommit(self._apply)
+        self.commits: GroupCommit[InboundRecord, Recorded] = GroupCommit(self._apply)
         self._writer_lock = _WriterLock(database)
 
     @property
@@ -48,7 +48,7 @@ class Intake:
         assert database is not None, "the database of a live intake is referenced by its caller"
         return database
 
-    def record(self, item: Inbound) -> Recorded:
+    def record(self, item: InboundRecord) -> Recorded:
         """Store `item` with the batch it joins; DeadlineExceeded once the caller's deadline has passed."""
         item.sealed  # noqa: B018 - encrypted and hashed here, in the caller's thread, not under the batch's lock
         return self.commits.submit(item, deadline.current())
@@ -57,7 +57,7 @@ class Intake:
         """Say a message is on its way to `record` (a batch being started waits a moment for it)."""
         return self.commits.arriving()
 
-    def _apply(self, items: Sequence[Inbound]) -> list[Recorded | BaseException]:
+    def _apply(self, items: Sequence[InboundRecord]) -> list[Recorded | BaseException]:
         try:
             return list(self._transaction(items))
         except UNREACHABLE as error:
@@ -75,7 +75,7 @@ class Intake:
                 outcomes.append(error)
         return outcomes
 
-    def _transaction(self, items: Sequence[Inbound]) -> list[Recorded]:
+    def _transaction(self, items: Sequence[InboundRecord]) -> list[Recorded]:
         """One batch in one transaction, tried again after what a second try resolves."""
         look_first = False
         for attempt in range(1, RETRIES + 1):

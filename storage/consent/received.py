@@ -7,7 +7,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Base, DeliveryReport, ReceivedMessage
+from storage.models import Base, DeliveryReport, InboundRow
 
 T = TypeVar("T", bound=Base)
 
@@ -24,12 +24,12 @@ def _add(session: Session, row: T) -> T:
     return row
 
 
-def find_inbound(session: Session, provider: str, provider_message_id: str) -> ReceivedMessage | None:
+def find_inbound(session: Session, provider: str, provider_message_id: str) -> InboundRow | None:
     """The stored message for a provider's message id, if this delivery was seen before."""
-    return _one(session, ReceivedMessage, provider=provider, provider_message_id=provider_message_id)
+    return _one(session, InboundRow, provider=provider, provider_message_id=provider_message_id)
 
 
-def add_inbound(session: Session, message: ReceivedMessage) -> ReceivedMessage:
+def add_inbound(session: Session, message: InboundRow) -> InboundRow:
     """Store an inbound message and give it its id."""
     return _add(session, message)
 

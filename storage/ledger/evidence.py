@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage import crypto, ledger, subscriptions
 from storage.consent import identities, suppression_status
-from storage.models import ConsentEvent, ReceivedMessage
+from storage.models import ConsentEvent, InboundRow
 from storage.types import utcnow
 
 
@@ -24,8 +24,8 @@ def history(session: Session, number: str, now: datetime | None = None) -> dict[
     keyring = crypto.current()
     subject = keyring.digest(number)
     rows = session.execute(
-        select(ConsentEvent, ReceivedMessage)
-        .outerjoin(ReceivedMessage, ReceivedMessage.id == ConsentEvent.inbound_message_id)
+        select(ConsentEvent, InboundRow)
+        .outerjoin(InboundRow, InboundRow.id == ConsentEvent.inbound_message_id)
         .where(ConsentEvent.number.in_(identities(number)))
         .order_by(ConsentEvent.id)
     ).all()
@@ -52,7 +52,7 @@ def history(session: Session, number: str, now: datetime | None = None) -> dict[
     }
 
 
-def _event(event: ConsentEvent, message: ReceivedMessage | None) -> dict[str, Any]:
+def _event(event: ConsentEvent, message: InboundRow | None) -> dict[str, Any]:
     recomputed = event.hash is not None and ledger.event_hash(event.prev_hash or "", ledger.chain_fields(event)) == event.hash
     return {
         "id": event.id,

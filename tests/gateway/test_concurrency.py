@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from gateway import simulator
-from storage import ConsentEvent, ReceivedMessage, Suppression
+from storage import ConsentEvent, InboundRow, Suppression
 from tests.helpers import Twilio
 
 ROUNDS = 8
@@ -65,6 +65,6 @@ def test_concurrent_retries_of_one_message_are_applied_once(app: Flask) -> None:
         bodies = {r.data for r in responses}  # type: ignore[attr-defined]
         assert len(bodies) == 1
     with app.extensions["gateway.database"].begin() as session:
-        assert session.scalar(select(func.count()).select_from(ReceivedMessage)) == ROUNDS
+        assert session.scalar(select(func.count()).select_from(InboundRow)) == ROUNDS
         assert session.scalar(select(func.count()).select_from(ConsentEvent)) == ROUNDS
         assert session.scalar(select(func.count()).select_from(Suppression)) == ROUNDS

@@ -22,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from gateway import simulator
-from storage import ConsentEvent, ReceivedMessage
+from storage import ConsentEvent, InboundRow
 from tests.conftest import TWILIO_TOKEN
 from tests.helpers import BASE, SMS_PATH, Api, Twilio
 
@@ -120,7 +120,7 @@ def test_a_resplit_start_after_stop_does_not_resubscribe(app: Flask, client: Fla
     assert status == case.status, text
     assert case.reason in text
     assert suppressed(client), "a replayed START re-subscribed the person"
-    assert count(app, ReceivedMessage) == 2
+    assert count(app, InboundRow) == 2
     assert count(app, ConsentEvent) == 2
 
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from gateway import config
-from storage import ConsentEvent, ReceivedMessage, Suppression
+from storage import ConsentEvent, InboundRow, Suppression
 from tests.helpers import BASE, SMS_PATH, STATUS_PATH, Twilio
 
 PAYLOADS = Path(__file__).parent / "payloads" / "twilio"
@@ -152,7 +152,7 @@ def test_inbound_payloads(app: Flask, client: FlaskClient, row: Row) -> None:
     assert response.status_code == row.status, response.get_data(as_text=True)
     if row.reason:
         assert row.reason in response.get_data(as_text=True)
-    assert count(app, ReceivedMessage) == (1 if row.recorded else 0)
+    assert count(app, InboundRow) == (1 if row.recorded else 0)
     if row.status != 200:
         assert count(app, ConsentEvent) == 0
         return
@@ -200,7 +200,7 @@ def test_retried_delivery_changes_nothing_twice(app: Flask, client: FlaskClient)
     assert first.status_code == second.status_code == 200
     assert first.data == second.data
     assert len(messages(first.data)) == 1
-    assert count(app, ReceivedMessage) == 1
+    assert count(app, InboundRow) == 1
     assert count(app, ConsentEvent) == 1
     assert count(app, Suppression) == 1
 
@@ -245,13 +245,13 @@ def test_unconfigured_token_refuses_instead_of_accepting(app: Flask, client: Fla
     app.config["TWILIO_AUTH_TOKEN"] = None
     response = Twilio(client).sms("STOP")
     assert response.status_code == 503
-    assert count(app, ReceivedMessage) == 0
+    assert count(app, InboundRow) == 0
 
 
 def test_oversized_body_is_refused(app: Flask, client: FlaskClient) -> None:
     response = Twilio(client).sms("STOP " + "x" * 70_000)
     assert response.status_code == 413
-    assert count(app, ReceivedMessage) == 0
+    assert count(app, InboundRow) == 0
 
 
 def test_account_sid_is_checked_only_when_configured(app: Flask, client: FlaskClient) -> None:
@@ -270,7 +270,7 @@ def test_account_sid_is_checked_only_when_configured(app: Flask, client: FlaskCl
             assert response.status_code == 403, response.get_data(as_text=True)
             assert reason in response.get_data(as_text=True)
     assert twilio.post(payload("sms_start")).status_code == 200
-    assert count(app, ReceivedMessage) == 2
+    assert count(app, InboundRow) == 2
 
 
 def test_twilio_account_sid_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from gateway import simulator
-from storage import ReceivedMessage
+from storage import InboundRow
 from tests.conftest import API_TOKEN, TWILIO_TOKEN
 from tests.helpers import Api, Twilio
 from tests.ops.pages_setup import csrf_of, enable_pages, sign_in, token_of
@@ -80,7 +80,7 @@ def test_webhook_bad_input(app: Flask, client: FlaskClient, case: Case) -> None:
     assert response.status_code == case.status, response.data
     assert case.reason.encode() in response.data
     with app.extensions["gateway.database"].begin() as session:
-        stored = session.scalar(select(func.count()).select_from(ReceivedMessage))
+        stored = session.scalar(select(func.count()).select_from(InboundRow))
     assert stored == (1 if case.stored else 0)
 
 
@@ -115,7 +115,7 @@ def test_non_utf8_signed_form_is_answered(client: FlaskClient) -> None:
     response = client.post("/webhooks/twilio/sms", data=raw, content_type=FORM, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200
     with client.application.extensions["gateway.database"].begin() as session:
-        assert session.scalar(select(func.count()).select_from(ReceivedMessage)) == 1
+        assert session.scalar(select(func.count()).select_from(InboundRow)) == 1
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_from_in_every_format(app: Flask, client: FlaskClient, raw: str, e164: s
     response = Twilio(client).sms("HELP", from_=raw, to=SENDER)
     assert response.status_code == (200 if e164 else 400), response.data
     with app.extensions["gateway.database"].begin() as session:
-        stored = session.scalars(select(ReceivedMessage.from_address)).all()
+        stored = session.scalars(select(InboundRow.from_address)).all()
     assert stored == ([e164] if e164 else [])
 
 

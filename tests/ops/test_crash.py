@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 
 from gateway import simulator
-from storage import ConsentEvent, Database, ReceivedMessage, Subject, Suppression, crypto
+from storage import ConsentEvent, Database, InboundRow, Subject, Suppression, crypto
 from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
 
 TOKEN = "ops-twilio-token"
@@ -33,7 +33,7 @@ def counts(database: Database) -> dict[str, int]:
     with database.begin() as session:
         return {
             model.__tablename__: int(session.scalar(select(func.count()).select_from(model)) or 0)
-            for model in (ReceivedMessage, ConsentEvent, Suppression)
+            for model in (InboundRow, ConsentEvent, Suppression)
         }
 
 

@@ -21,7 +21,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from storage import ReceivedMessage
+from storage import InboundRow
 from tests.helpers import Twilio
 from tests.ops.fuzzing import database_url, fuzz_settings  # noqa: F401 - database_url: SQLite only
 from tests.ops.pages_setup import csrf_of, enable_pages, sign_in, token_of
@@ -172,7 +172,7 @@ def test_dashboard_false_positive_form(app: Flask, pages: FlaskClient, staff: st
     # Every message arrives through the webhook, which reloads keywords.yaml: a broken edit fails here.
     assert Twilio(pages).sms(body, from_="+14155550123").status_code == 200
     with app.extensions["gateway.database"].begin() as session:
-        last = session.scalar(select(func.max(ReceivedMessage.id)))
+        last = session.scalar(select(func.max(InboundRow.id)))
     target = str(last) if message_id == VALID else quote(str(message_id), safe="") or "x"
     query = {"days": days} if days is not None else {}
     response = pages.post(f"/dashboard/fuzzy/{target}/false-positive", query_string=query, data={"csrf": staff})

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 from gateway import create_app, simulator
 
 from gateway.ops import health
-from storage import ConsentEvent, Database, ReceivedMessage, Suppression, deadline
+from storage import ConsentEvent, Database, InboundRow, Suppression, deadline
 from storage.groupcommit import GroupCommit
 from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY
 from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
@@ -175,7 +175,7 @@ def check_applied_once(database: Database, numbers: set[str]) -> None:
     def counts() -> tuple[int, int, int, int]:
         with database.begin() as session:
             return (
-                int(session.scalar(select(func.count()).select_from(ReceivedMessage)) or 0),
+                int(session.scalar(select(func.count()).select_from(InboundRow)) or 0),
                 int(session.scalar(select(func.count()).select_from(ConsentEvent)) or 0),
                 int(session.scalar(select(func.count(func.distinct(ConsentEvent.number)))) or 0),
                 int(session.scalar(select(func.count()).select_from(Suppression)) or 0),

@@ -13,7 +13,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from gateway import create_app, simulator
-from storage import ConsentEvent, Database, ReceivedMessage, Suppression
+from storage import ConsentEvent, Database, InboundRow, Suppression
 from storage.readiness import ping
 from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY
 from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
@@ -82,7 +82,7 @@ def test_no_opt_out_is_lost_when_postgresql_stops_mid_stream(
             for index in range(STREAM):
                 events = session.scalars(select(ConsentEvent).where(ConsentEvent.number == number(index))).all()
                 assert [(e.action, e.changed) for e in events] == [("opt_out", True)], number(index)
-            assert session.scalar(select(func.count()).select_from(ReceivedMessage)) == STREAM + 3
+            assert session.scalar(select(func.count()).select_from(InboundRow)) == STREAM + 3
             flipper = session.scalars(
                 select(ConsentEvent).where(ConsentEvent.number == FLIPPER).order_by(ConsentEvent.id)
             ).all()

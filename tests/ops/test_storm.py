@@ -12,7 +12,7 @@ import threading
 from flask import Flask
 from sqlalchemy import select
 
-from storage import ConsentEvent, ReceivedMessage
+from storage import ConsentEvent, InboundRow
 from storage.ledger import verify_chain
 from tests.helpers import Api, Twilio
 
@@ -58,8 +58,8 @@ def test_storm_of_alternating_stop_and_start(app: Flask) -> None:
         for index in range(NUMBERS):
             # The ledger holds every message's change, in the order the person sent them.
             rows = session.execute(
-                select(ConsentEvent.action, ReceivedMessage.body)
-                .join(ReceivedMessage, ReceivedMessage.id == ConsentEvent.inbound_message_id)
+                select(ConsentEvent.action, InboundRow.body)
+                .join(InboundRow, InboundRow.id == ConsentEvent.inbound_message_id)
                 .where(ConsentEvent.number == number(index))
                 .order_by(ConsentEvent.id)
             ).all()

@@ -30,7 +30,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from storage import ConsentEvent, ReceivedMessage
+from storage import ConsentEvent, InboundRow
 from tests.conftest import TWILIO_TOKEN
 from tests.helpers import BASE, Api
 from tests.providers import signers
@@ -103,7 +103,7 @@ ROWS = [
 
 def _counts(app: Flask) -> tuple[int, int]:
     with app.extensions["gateway.database"].begin() as session:
-        return (session.scalar(select(func.count()).select_from(ReceivedMessage)) or 0,
+        return (session.scalar(select(func.count()).select_from(InboundRow)) or 0,
                 session.scalar(select(func.count()).select_from(ConsentEvent)) or 0)
 
 

@@ -19,12 +19,12 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from storage import GLOBAL_SCOPE, ConsentEvent, Database, ReceivedMessage, Suppression, crypto
+from storage import GLOBAL_SCOPE, ConsentEvent, Database, InboundRow, Suppression, crypto
 from storage.consent import ConsentChange, apply_change
 from storage.crypto import canonical_json
 from storage.dbapi import transaction
 from storage.erasure import erase
-from storage.consent.batch import Inbound, record_batch
+from storage.consent.batch import InboundRecord, record_batch
 from storage.consent.intake import _WriterLock, intake
 from storage.ledger import lock_head, verify_chain
 from storage.limits import ReplyPolicy
@@ -41,8 +41,8 @@ Step = tuple[str, str, tuple[str, ...]]
 
 
 def message(number: str, change: str, scopes: tuple[str, ...] = (SENDER,), reply: str | None = None,
-            message_id: str | None = None, limits: ReplyPolicy | None = None) -> Inbound:
-    return Inbound(
+            message_id: str | None = None, limits: ReplyPolicy | None = None) -> InboundRecord:
+    return InboundRecord(
         provider="twilio", message_id=message_id or "SM" + os.urandom(16).hex(), from_address=number,
         from_kind="e164", to_address=scopes[-1], scopes=scopes, body="STOP", intent=DECISION["intent"],
         decision=DECISION, rules_version="test", reply=reply,
@@ -51,7 +51,7 @@ def message(number: str, change: str, scopes: tuple[str, ...] = (SENDER,), reply
     )
 
 
-def reference(item: Inbound) -> ConsentChange:
+def reference(item: InboundRecord) -> ConsentChange:
     """The change the general path would apply for this message."""
     assert item.change is not None
     return ConsentChange(number=item.from_address, scopes=(GLOBAL_SCOPE,) if item.stop_all else item.scopes,
@@ -80,7 +80,7 @@ def batch_events(session: Any) -> list[list[tuple[Any, ...]]]:
     return [described(group) for _, group in sorted(groups.items())]
 
 
-def batch(database: Database, items: list[Inbound]) -> list[Any]:
+def batch(database: Database, items: list[InboundRecord]) -> list[Any]:
     """Record `items` in one batch (the head row first: the PostgreSQL tests empty every table, the migration makes it)."""
     with database.begin() as session:
         lock_head(session)
@@ -98,7 +98,7 @@ def setup(database: Database, steps: list[tuple[str, str, str, datetime | None]]
                                                     source="keyword", until=until, explanation=DECISION))
 
 
-CASES: list[tuple[str, list[tuple[str, str, str, datetime | None]], list[Inbound]]] = [
+CASES: list[tuple[str, list[tuple[str, str, str, datetime | None]], list[InboundRecord]]] = [
     ("stop", [], [message(A, "opt_out")]),
     ("start-alone", [], [message(A, "opt_in")]),
     ("stop-twice", [], [message(A, "opt_out"), message(A, "opt_out")]),
@@ -120,7 +120,7 @@ CASES: list[tuple[str, list[tuple[str, str, str, datetime | None]], list[Inbound
 
 
 @pytest.mark.parametrize(("steps", "messages"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
-def test_a_batch_changes_consent_as_apply_change_does(database: Database, steps: list[Any], messages: list[Inbound]) -> None:
+def test_a_batch_changes_consent_as_apply_change_does(database: Database, steps: list[Any], messages: list[InboundRecord]) -> None:
     setup(database, steps)
     with database.sessions() as session:
         expected_events = [described(apply_change(session, reference(item))) for item in messages]
@@ -138,7 +138,7 @@ def test_a_batch_changes_consent_as_apply_change_does(database: Database, steps:
 
 def test_one_batch_ends_as_one_message_at_a_time(database: Database) -> None:
     """The same conversation from two pairs of numbers: one message per transaction, and all in one batch."""
-    def conversation(first: str, second: str) -> list[Inbound]:
+    def conversation(first: str, second: str) -> list[InboundRecord]:
         return [message(first, "opt_out"), message(first, "opt_in"), message(second, "stop_all"),
                 message(first, "opt_out"), message(second, "opt_in")]
 
@@ -163,7 +163,7 @@ def test_a_retry_gets_the_first_answer_in_the_same_batch_and_later(database: Dat
     again = intake(database).commits
     assert again.submit(message(A, "opt_out", reply="other text", message_id="SMretry")).reply == "unsubscribed"
     with database.begin() as session:
-        assert session.scalar(select(ReceivedMessage.body).where(ReceivedMessage.provider_message_id == "SMretry")) == "STOP"
+        assert session.scalar(select(InboundRow.body).where(InboundRow.provider_message_id == "SMretry")) == "STOP"
         assert [e.action for e in session.scalars(select(ConsentEvent))] == ["opt_out"]
 
 

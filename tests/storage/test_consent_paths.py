@@ -23,7 +23,7 @@ from sqlalchemy import select
 from storage import GLOBAL_SCOPE, ConsentEvent, Database, Suppression, crypto
 from storage.consent.bulk import ImportRow, import_suppressions
 from storage.consent import ConsentChange, apply_change
-from storage.consent.batch import Inbound, record_batch
+from storage.consent.batch import InboundRecord, record_batch
 from storage.dbapi import transaction
 from storage.ledger import lock_head, verify_chain
 from storage.subscriptions import Subscription
@@ -86,8 +86,8 @@ def on_the_general_path(database: Database, numbers: tuple[str, str], changes: l
     return found
 
 
-def inbound(number: str, action: str, scope: str) -> Inbound:
-    return Inbound(provider="twilio", message_id="SM" + os.urandom(16).hex(), from_address=number, from_kind="e164",
+def inbound(number: str, action: str, scope: str) -> InboundRecord:
+    return InboundRecord(provider="twilio", message_id="SM" + os.urandom(16).hex(), from_address=number, from_kind="e164",
                    to_address=scope, scopes=(scope,), body="STOP", intent="opt_out", decision=dict(DECISION),
                    rules_version="test", reply=None, change="opt_out" if action == "stop_all" else action,  # type: ignore[arg-type]
                    stop_all=action == "stop_all")

@@ -17,8 +17,16 @@ AddressKind = Literal["e164", "short_code", "alphanumeric", "service"]
 SHORT_CODE = re.compile(r"^\d{3,8}$")
 # Alphanumeric sender ids: up to 11 characters, letters, digits, space and a few symbols, at least one letter.
 ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_&+]{1,11}$")
-# Twilio Messaging Service SIDs, used as a sender scope.
-SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+SERVICE_IDS: list[re.Pattern[str]] = []
+"""The shapes of the providers' sender-pool ids (Twilio's Messaging Service SIDs...), used as sender
+scopes: each provider module registers its own (`register_service_id`), so none is written here."""
+
+
+def register_service_id(shape: re.Pattern[str]) -> None:
+    """Read addresses of this shape (a whole-string match) as a provider's service id, kind `service`."""
+    if shape not in SERVICE_IDS:
+        SERVICE_IDS.append(shape)
+        parse_address.cache_clear()  # an address read before is read again
 MAX_ADDRESS_LENGTH = 64
 
 
@@ -63,7 +71,7 @@ def parse_address(raw: str, default_region: str) -> Address:
         if channel.lower() not in {"sms", "tel"}:
             raise InvalidAddress(f"unsupported channel {channel!r}")
         text = rest.strip()
-    if SERVICE_SID.match(text):
+    if any(shape.fullmatch(text) for shape in SERVICE_IDS):
         return Address(text, "service")
     if SHORT_CODE.match(text):
         return Address(text, "short_code")

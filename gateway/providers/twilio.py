@@ -50,7 +50,7 @@ from twilio.request_validator import RequestValidator, add_port, compare, get_si
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from gateway.addresses import Address, parse_address
+from gateway.addresses import Address, parse_address, register_service_id
 from gateway.config import host_may_decide
 from gateway.errors import BadRequest, InvalidAddress
 from gateway.messages import ConsentReport, InboundMessage
@@ -74,6 +74,8 @@ SID_PREFIXES: dict[str, tuple[str, ...]] = {
 SID_SHAPES = {
     name: re.compile(rf"(?:{'|'.join(prefixes)})[0-9a-fA-F]{{32}}") for name, prefixes in SID_PREFIXES.items()
 }
+# A Messaging Service SID names a pool of senders: a sender scope wherever a number is (API, CLI, imports).
+register_service_id(SID_SHAPES["MessagingServiceSid"])
 MESSAGE_SID_ALIASES = ("SmsSid", "SmsMessageSid")
 """Deprecated copies of MessageSid that Twilio still sends: equal to it when present."""
 FROM_FIELDS = frozenset({"From", "FromCity", "FromCountry", "FromState", "FromZip"})

@@ -78,7 +78,7 @@ def main() -> None:
         rate("mint (new link, SQLite, one transaction each)", 1_000, mint)
         rate("mint again (reuses the live link)", 1_000, mint)
         database.dispose()
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "API_TOKENS": ("bench",),
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "API_TOKENS": ("bench-token-0123456789",),
                           "KEYWORDS_FILE": str(ROOT / "keywords.yaml"), "ACCESS_LOG": False,
                           # Throwaway keys for the ledger's encrypted columns (storage/crypto.py).
                           "LEDGER_KEYS": crypto.generate_fernet_key(), "NUMBER_HASH_KEY": crypto.generate_hash_key()})

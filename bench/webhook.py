@@ -273,7 +273,7 @@ def server_env(url: str, work: Path, workers: int, threads: int) -> dict[str, st
     """The environment both servers run with: this one's, the database, a token, throwaway keys."""
     env = {key: value for key, value in os.environ.items() if key not in ("PROMETHEUS_MULTIPROC_DIR", "PUBLIC_BASE_URL")}
     env.update({
-        "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": "bench-api-token",
+        "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": "bench-api-token-0123456789",
         "INSTANCE_PATH": str(work / "instance"), "WEB_CONCURRENCY": str(workers),
         "GUNICORN_THREADS": str(threads), "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
         # Throwaway ledger keys, as a deployment sets them (PostgreSQL refuses development keys).

@@ -86,7 +86,7 @@ def main() -> None:
         page_tokens = []
         for i in range(300):
             answer = client.post("/api/v1/links", json={"number": f"+1415557{i:04d}", "sender": "+18005550199"},
-                                 headers={"Authorization": "Bearer bench"})
+                                 headers={"Authorization": "Bearer bench-token-0123456789"})
             page_tokens.append(answer.json["token"])
         pages = {}
 

@@ -276,6 +276,8 @@ def server_env(url: str, work: Path, workers: int, threads: int) -> dict[str, st
         "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "API_TOKENS": "bench-api-token-0123456789",
         "INSTANCE_PATH": str(work / "instance"), "WEB_CONCURRENCY": str(workers),
         "GUNICORN_THREADS": str(threads), "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
+        # Signed for http://127.0.0.1:<port>, as the Host header says: only a development setting trusts it.
+        "GATEWAY_ENV": "development",
         # Throwaway ledger keys, as a deployment sets them (PostgreSQL refuses development keys).
         "LEDGER_KEYS": crypto.generate_fernet_key(), "NUMBER_HASH_KEY": crypto.generate_hash_key(),
     })

@@ -15,7 +15,7 @@ from gateway.providers.twilio import decode_inbound, twiml, verify
 from keywords import load_rules
 
 app = Flask(__name__)
-app.config.update(TWILIO_AUTH_TOKEN=os.environ["TWILIO_AUTH_TOKEN"], PUBLIC_BASE_URL=None)
+app.config.update(TWILIO_AUTH_TOKEN=os.environ["TWILIO_AUTH_TOKEN"], PUBLIC_BASE_URL=None, ENV="development")
 rules = load_rules(os.environ["KEYWORDS_FILE"])
 
 

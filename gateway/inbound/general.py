@@ -185,8 +185,9 @@ def _reply(session: Session, message: InboundMessage, decision: Decision, reply:
         reply = turn.reply
     if reply is not None and settings.limits is not None:
         # Under the number's lock: every worker and machine counts the same replies. A withheld
-        # reply never holds back the consent change.
-        withheld = take_reply(session, number, reply, settings.limits)
+        # reply never holds back the consent change, and an opt-out's confirmation is never rate-limited.
+        withheld = take_reply(session, number, reply, settings.limits,
+                              opt_out=consent_action(decision) == "opt_out")
         if withheld is not None:
             _withheld(message, withheld)
             reply = None

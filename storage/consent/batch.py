@@ -114,12 +114,12 @@ class _Replies:
     stale: dict[str, datetime] = field(default_factory=dict)
     """Numbers with replies older than their policy keeps, and that age: those rows are dropped."""
 
-    def take(self, number: str, text: str, policy: ReplyPolicy) -> Withheld | None:
+    def take(self, number: str, text: str, policy: ReplyPolicy, opt_out: bool = False) -> Withheld | None:
         """`limits.take_reply` on what the batch read and took so far."""
         mine, cutoff = self.sent.setdefault(number, []), self.now - keep_for(policy)
         if any(at < cutoff for _, at in mine):
             self.stale[number] = cutoff
-        withheld = decide(mine, text, policy, self.now)
+        withheld = decide(mine, text, policy, self.now, opt_out)
         if withheld is None:
             mine.append((digest(text), self.now))
             self.added.append({"number": number, "digest": digest(text), "sent_at": self.now})
@@ -158,7 +158,7 @@ def record_batch(driver: Driver, items: Sequence[InboundRecord], look_first: boo
             continue
         reply, withheld = item.reply, None
         if reply is not None and item.limits is not None and item.phone:
-            withheld = replies.take(item.from_address, reply, item.limits)
+            withheld = replies.take(item.from_address, reply, item.limits, item.change == "opt_out")
             reply = None if withheld else reply
         stored[key] = Recorded(item.intent, reply, duplicate=True)
         results.append(Recorded(item.intent, reply, duplicate=False, withheld=withheld))

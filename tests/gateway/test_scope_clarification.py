@@ -231,12 +231,17 @@ def test_reply_limits_still_apply(on: Flask, client: FlaskClient, sms: Twilio) -
     assert stopped(client) == {"offers": False, "news": True, "events": False}
 
 
-def test_a_withheld_question_asks_nobody(on: Flask, client: FlaskClient, sms: Twilio) -> None:
+def test_a_rate_limited_stop_is_still_asked_once(
+    on: Flask, client: FlaskClient, sms: Twilio,
+) -> None:
     on.config["REPLY_LIMIT"] = 1
     send(sms, "HELP")
-    assert send(sms, "STOP") is None
-    assert send(sms, "2") is None
-    assert stopped(client) == ALL and question_rows(on) == []
+    # Issue 14: the rate limit never withholds an opt-out's confirmation, and the question is one.
+    asked = send(sms, "STOP")
+    assert asked is not None and question_rows(on) == [(SENDER, None)]
+    # A second STOP answers the open question (everything stays stopped) and asks no second one.
+    assert send(sms, "STOP") == rules(on).reply("opt_out", None, SENDER)
+    assert stopped(client) == ALL and question_rows(on) == [(SENDER, "opt_out")]
 
 
 def test_narrow_is_not_a_resubscribe_on_the_dashboard(on: Flask, sms: Twilio) -> None:

@@ -76,14 +76,30 @@ def test_same_confirmation_is_not_sent_twice_but_both_stops_count(app: Flask) ->
         assert session.scalar(select(func.count()).select_from(ConsentEvent)) == 3
 
 
-def test_a_limit_never_drops_an_opt_out(app: Flask) -> None:
+def test_a_chatty_number_still_gets_its_first_stop_confirmation(app: Flask) -> None:
+    """Issue 14: the rate limit never withholds an opt-out's confirmation (CTIA: every opt-out acknowledged)."""
     small_limits(app)
     twilio = Twilio(app.test_client())
-    for _ in range(3):
-        twilio.sms("HELP", from_=NUMBER, to=SENDER)
+    answers = [replied(twilio.sms("HELP", from_=NUMBER, to=SENDER)) for _ in range(4)]
+    assert answers == [True, True, True, False]  # the hourly replies are used up
     stop = twilio.sms("STOP", from_=NUMBER, to=SENDER)
-    assert stop.status_code == 200 and not replied(stop)
+    assert stop.status_code == 200 and replied(stop)
     assert Api(app.test_client()).suppression(NUMBER, SENDER).get_json()["suppressed"] is True
+
+
+def test_a_repeated_stop_within_the_repeat_interval_may_stay_silent(app: Flask) -> None:
+    app.config.update(REPLY_LIMIT=1, REPLY_WINDOW=600, REPEAT_REPLY_INTERVAL=600)
+    twilio = Twilio(app.test_client())
+    assert replied(twilio.sms("HELP", from_=NUMBER, to=SENDER))
+    assert [replied(twilio.sms("STOP", from_=NUMBER, to=SENDER)) for _ in range(2)] == [True, False]
+
+
+@pytest.mark.parametrize("opt_out", [False, True])
+def test_the_rate_limit_spares_opt_out_confirmations_on_the_general_path(database: Database, opt_out: bool) -> None:
+    with database.begin() as session:
+        for text in ("a", "b", "c"):
+            take_reply(session, NUMBER, text, POLICY, now=T0)
+        assert take_reply(session, NUMBER, "stopped", POLICY, now=T0, opt_out=opt_out) == (None if opt_out else "rate")
 
 
 def test_limits_are_shared_between_machines(app: Flask, database_url: str, tmp_path: Path) -> None:

@@ -169,12 +169,15 @@ def test_a_retry_gets_the_first_answer_in_the_same_batch_and_later(database: Dat
 
 def test_reply_limits_count_the_replies_of_the_same_batch(database: Database) -> None:
     limits = ReplyPolicy(max_replies=2, repeat_interval=timedelta(minutes=10))
-    texts = ["unsubscribed", "unsubscribed", "subscribed", "help", "help"]
-    recorded = batch(database, [message(A, "opt_out", reply=t, limits=limits) for t in texts])
+    sent = [("opt_out", "unsubscribed"), ("opt_out", "unsubscribed"), ("opt_in", "subscribed"), ("opt_in", "help"),
+            ("opt_in", "help"), ("opt_out", "unsubscribed again")]
+    recorded = batch(database, [message(A, change, reply=t, limits=limits) for change, t in sent])
     assert [(r.reply, r.withheld) for r in recorded] == [
-        ("unsubscribed", None), (None, "repeat"), ("subscribed", None), (None, "rate"), (None, "rate")]
+        ("unsubscribed", None), (None, "repeat"), ("subscribed", None), (None, "rate"), (None, "rate"),
+        # Issue 14: an opt-out's confirmation is never withheld by the rate limit, only as a repeat.
+        ("unsubscribed again", None)]
     [later] = batch(database, [message(A, "opt_in", reply="help", limits=limits)])
-    assert later.withheld == "rate"  # the two replies of the first batch were stored
+    assert later.withheld == "rate"  # the replies of the first batch were stored
 
 
 def test_bodies_and_explanations_are_stored_encrypted(database: Database) -> None:

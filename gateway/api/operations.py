@@ -214,9 +214,8 @@ def export_csv() -> Any:
 @require_token
 def history(number: str) -> Any:
     """The full consent history of a number for an audit: JSON, or text with ?format=text."""
-    e164 = parse_number(number)
     with database().begin() as session:
-        record = evidence.history(session, e164)
+        record = evidence.history(session, parse_number(number))
     if request.args.get("format") == "text":
         return Response(evidence.as_text(record), mimetype="text/plain")
     return jsonify(record)

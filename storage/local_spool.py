@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -42,7 +42,8 @@ SCHEMA = (
     subject TEXT,
     spooled_at TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    opt_out_scopes TEXT
     )""",
 )
 UNREADABLE = "the spooled message does not decrypt with any of LEDGER_KEYS"
@@ -60,6 +61,9 @@ class SpooledInbound:
     message_id: str
     payload: dict[str, Any]
     sender: str = ""
+    opt_out_scopes: tuple[str, ...] | None = None
+    """The sender scopes the message opts out of (`*`: every sender), if it is an opt-out: kept in the
+    clear beside the sender's keyed hash, so the pre-send check finds it without decrypting anything."""
     id: int | None = None
     attempts: int = 0
     spooled_at: str = ""
@@ -85,6 +89,9 @@ def _upgrade(connection: sqlite3.Connection) -> None:
     columns = {row[1] for row in connection.execute("PRAGMA table_info(spooled_messages)")}
     if "subject" not in columns:
         connection.execute("ALTER TABLE spooled_messages ADD COLUMN subject TEXT")
+    if "opt_out_scopes" not in columns:
+        # Rows spooled before: their opt-outs are found once replayed, as before.
+        connection.execute("ALTER TABLE spooled_messages ADD COLUMN opt_out_scopes TEXT")
     connection.execute("CREATE INDEX IF NOT EXISTS ix_spooled_subject ON spooled_messages (subject)")
     if "done_at" in columns:
         # Replayed rows used to be kept, marked done: they are in the database, so they go.
@@ -143,10 +150,12 @@ class Spool:
         # Encrypted and hashed before the write lock, which every worker of the machine shares.
         payload = keyring.encrypt(json.dumps(message.payload, ensure_ascii=False))
         subject = keyring.digest(message.sender) if message.sender else None
+        scopes = json.dumps(list(message.opt_out_scopes)) if message.opt_out_scopes else None
         with self._write() as connection:
             cursor = connection.execute(
-                "INSERT INTO spooled_messages (provider, message_id, payload, subject, spooled_at) VALUES (?, ?, ?, ?, ?)",
-                (message.provider, message.message_id, payload, subject, _now()),
+                "INSERT INTO spooled_messages (provider, message_id, payload, subject, spooled_at, opt_out_scopes)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (message.provider, message.message_id, payload, subject, _now(), scopes),
             )
             return int(cursor.lastrowid or 0)
 
@@ -184,6 +193,15 @@ class Spool:
                 "UPDATE spooled_messages SET attempts = attempts + 1, last_error = ? WHERE id = ?",
                 (error[:500], spool_id),
             )
+
+    def opted_out(self, subjects: Collection[str]) -> dict[str, set[str]]:
+        """The scopes that waiting opt-outs from these senders (keyed hashes) cover, by sender hash."""
+        found: dict[str, set[str]] = {}
+        query = "SELECT subject, opt_out_scopes FROM spooled_messages WHERE opt_out_scopes IS NOT NULL"
+        for subject, scopes in self._connection().execute(query).fetchall():
+            if subject in subjects:
+                found.setdefault(subject, set()).update(json.loads(scopes))
+        return found
 
     def forget(self, number: str) -> int:
         """Delete every message from `number` (an erasure): found by its keyed hash, never decrypted."""

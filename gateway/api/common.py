@@ -8,9 +8,30 @@ from flask import Blueprint, current_app, jsonify
 
 from gateway.addresses import parse_address, parse_phone
 from gateway.errors import BadRequest, InvalidAddress
-from storage import consent
+from storage import GLOBAL_SCOPE, consent
+from storage.consent.intake import UNREACHABLE
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+RETRY_AFTER = 5
+"""Seconds a caller waits before asking again while the database cannot be read."""
+
+
+def _database_down(_error: Exception) -> Any:
+    # Never "allowed" when the list cannot be read: the sender must wait, not text.
+    response = jsonify(error="the suppression list cannot be read now; try again shortly")
+    response.status_code, response.headers["Retry-After"] = 503, str(RETRY_AFTER)
+    return response
+
+
+for _down in UNREACHABLE:
+    bp.register_error_handler(_down, _database_down)
+
+
+def covered(scopes: set[str] | None, sender: str | None) -> bool:
+    """Whether a spooled opt-out of `scopes` stops `sender` (any sender when none is named)."""
+    return bool(scopes) and (sender is None or sender in scopes or GLOBAL_SCOPE in scopes)  # type: ignore[operator]
 
 
 @bp.errorhandler(BadRequest)

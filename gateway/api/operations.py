@@ -11,7 +11,7 @@ from typing import IO, Any
 from flask import Response, current_app, jsonify, request, stream_with_context
 
 from gateway.api import csv_rows
-from gateway.api.common import bp, json_text, parse_number, parse_sender, parse_topic, status_json
+from gateway.api.common import bp, covered, json_text, parse_number, parse_sender, parse_topic, status_json
 from gateway.api.tokens import current_owner, require_token
 from gateway.errors import BadRequest
 from gateway.current import database, spool
@@ -143,6 +143,10 @@ def scrub() -> Any:
             raise BadRequest(f"not a UTF-8 CSV file: {error}") from None
     with database().read() as connection:
         suppressed = lists.scrub(connection, numbers, scope, topic)
+    local = spool()
+    if local is not None:
+        # Fail closed: opt-outs still waiting in this machine's spool count as suppressions.
+        suppressed |= {number for number, scopes in local.opted_out(numbers).items() if covered(scopes, scope)}
     seen: set[str] = set()
     allowed = [n for n in numbers if n not in suppressed and not (n in seen or seen.add(n))]  # type: ignore[func-returns-value]
     return jsonify(

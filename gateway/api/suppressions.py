@@ -9,10 +9,11 @@ from typing import Any
 import yaml
 from flask import jsonify, request
 
-from gateway.api.common import bp, parse_number, parse_sender, parse_topic, status_json
+from gateway.api.common import bp, covered, parse_number, parse_sender, parse_topic, status_json
 from gateway.api.tokens import require_token
-from gateway.current import database
+from gateway.current import database, spool
 from storage import consent
+from storage.consent.intake import UNREACHABLE
 
 OPENAPI = Path(__file__).with_name("openapi.yaml")
 
@@ -24,9 +25,21 @@ def check_suppression(number: str) -> Any:
     e164 = parse_number(number)
     sender = parse_sender(request.args.get("sender"))
     topic = parse_topic(request.args.get("topic"))
-    with database().read() as connection:
-        status = consent.suppression_status(connection, e164, sender, topic)
-    return jsonify(status_json(status))
+    local = spool()
+    # Fail closed: an opt-out waiting in this machine's spool was confirmed to the person already.
+    spooled = covered(local.opted_out([e164]).get(e164) if local is not None else None, sender)
+    try:
+        with database().read() as connection:
+            answer = status_json(consent.suppression_status(connection, e164, sender, topic))
+    except UNREACHABLE:
+        if not spooled:
+            raise
+        answer = {"number": e164, "sender": sender, "topic": topic, "suppressed": True, "since": None,
+                  "reason": "keyword", "suppressions": []}
+    answer["spool_pending"] = local is not None and local.spool.has_pending()
+    if spooled:
+        answer["suppressed"], answer["spooled_opt_out"] = True, True
+    return jsonify(answer)
 
 
 @cache

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from gateway.inbound import general
 from gateway.messages import InboundMessage, Outcome
 from gateway.ops.metrics import SPOOLED
 from keywords import Decision
-from storage import Database, erasure
+from storage import GLOBAL_SCOPE, Database, crypto, erasure
 from storage.local_spool import Spool, SpooledInbound
 
 log = logging.getLogger(__name__)
@@ -115,10 +115,23 @@ class InboundSpool:
     def keep(self, message: InboundMessage, decision: Decision, rules_version: str, reply: str | None) -> Outcome:
         """Write the message durably and answer as the database path would have."""
         self.spool.append(SpooledInbound(message.provider, message.message_id,
-                                         to_payload(message, decision, rules_version, reply), sender=message.from_.value))
+                                         to_payload(message, decision, rules_version, reply), sender=message.from_.value,
+                                         opt_out_scopes=_opt_out_scopes(message, decision)))
         SPOOLED.inc()
         self.start_replayer()
         return Outcome(intent=decision.intent, reply=reply, duplicate=False, spooled=True)
+
+    def opted_out(self, numbers: Iterable[str]) -> dict[str, set[str]]:
+        """The numbers with an opt-out waiting here, and the sender scopes it covers (`*`: every sender).
+
+        The pre-send check's fail-closed half: these were confirmed to the person ("no more
+        messages") while the database could not take them. Found by the numbers' keyed hashes.
+        """
+        if not self.spool.has_pending():
+            return {}
+        digest = crypto.current().digest
+        subjects = {digest(number): number for number in numbers}
+        return {subjects[subject]: scopes for subject, scopes in self.spool.opted_out(subjects).items()}
 
     def replay(self, limit: int | None = None) -> ReplayResult:
         """Apply waiting messages in spool order until none is left, the database fails, or `limit`."""
@@ -191,6 +204,13 @@ class InboundSpool:
         self._closing.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+
+
+def _opt_out_scopes(message: InboundMessage, decision: Decision) -> tuple[str, ...] | None:
+    """The scopes a message's opt-out covers, as the consent path will record them; None if it is none."""
+    if not message.from_.is_phone or general.consent_action(decision) != "opt_out":
+        return None
+    return (GLOBAL_SCOPE,) if decision.scope == "all" else message.scopes
 
 
 def _why(error: BaseException) -> str:

@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from tests.conftest import KEYWORDS_FILE, LEDGER_KEY, NUMBER_HASH_KEY
 from tests.ops.servers import Gunicorn, PrivateCluster, wait_until
 
 TOKEN = "ops-twilio-token"
+API_TOKEN = "ops-api-token-0123456789"
+"""The API token tests/ops/servers.py gives its gunicorn."""
 SENDER = "+18005550199"
 PATH = "/webhooks/twilio/sms"
 STREAM = 60
@@ -31,6 +34,18 @@ FLIPPER = "+13125550111"
 def get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def check(server: Gunicorn, person: str) -> tuple[int, str]:
+    """The pre-send check of `person` for SENDER, as a sending system calls it on this machine."""
+    request = urllib.request.Request(
+        f"{server.base}/api/v1/suppressions/{person}?sender={urllib.parse.quote(SENDER)}",
+        headers={"Authorization": f"Bearer {API_TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -64,6 +79,7 @@ def test_no_opt_out_is_lost_when_postgresql_stops_mid_stream(
                 private_pg.stop("immediate")
                 assert get(server.base + "/readyz")[0] == 503
             if index == OUTAGE.start + 5:
+                checks = [check(server, number(OUTAGE.start)), check(server, number(STREAM + 50))]
                 extras.append(simulator.post(server.base + PATH, flips[1], TOKEN))
                 # The provider retries a message the database already has: still applied once.
                 extras.append(simulator.post(server.base + PATH, forms[3], TOKEN))
@@ -71,6 +87,13 @@ def test_no_opt_out_is_lost_when_postgresql_stops_mid_stream(
                 private_pg.start()
                 extras.append(simulator.post(server.base + PATH, flips[2], TOKEN))
             answers.append(simulator.post(server.base + PATH, form, TOKEN))
+
+        # Fail closed (issue 14): the machine that spooled a STOP reports it suppressed while the
+        # database is down, and answers 503, never "allowed", for a number it cannot look up.
+        spooled, unknown = checks
+        assert spooled[0] == 200 and json.loads(spooled[1])["suppressed"] is True, spooled
+        assert json.loads(spooled[1])["spooled_opt_out"] is True
+        assert unknown[0] == 503 and "suppressed" not in json.loads(unknown[1]), unknown
 
         # Every delivery was answered as if nothing happened: 200 and the confirmation.
         assert all(status == 200 for status, _ in answers + extras), answers + extras

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from keywords.brands import Brands
+
 INTENTS = ("opt_out", "opt_out_all", "opt_in", "help")
 # Double opt-in: JOIN asks for a confirmation, YES gives it. Keywords only (never phrases, never
 # typos); their decisions are opt_in with this action, so the consent path can tell them apart.
@@ -166,3 +168,4 @@ class RuleFile:
     languages: dict[str, Language]
     reasons: list[Reason]
     examples: list[Example]
+    brands: Brands = field(default_factory=Brands)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from keywords.model import (
     REPLY_KINDS,
     WORD_LISTS,
@@ -17,8 +19,9 @@ from keywords.model import (
     Settings,
 )
 from keywords.yamlnodes import Map, Node, Null, Seq, Text
+from keywords.brands import BRAND_FIELDS, DEFAULT_REACH, REACHES, Brand, Brands
 
-TOP_FIELDS = ("settings", "senders", "languages", "reasons", "examples")
+TOP_FIELDS = ("settings", "senders", "brands", "languages", "reasons", "examples")
 LANGUAGE_FIELDS = ("name", *SECTIONS, *WORD_LISTS, "inflections", "replies", "rates", "frequency", "reviewed")
 INTENT_FIELDS = {"opt_out": ("keywords", "phrases"), "opt_out_all": ("keywords", "phrases"),
                  "opt_in": ("keywords", "phrases"), "help": ("keywords",),
@@ -266,4 +269,32 @@ class Reader:
             self.fail(getattr(root, "line", 1), "languages is missing or empty")
         languages = {str(code): self.language(code, node) for code, node in langs_node.items()}  # type: ignore[arg-type]
         return RuleFile(self.path, version, self.settings(top.get("settings")), default, senders,
-                        languages, self.reasons(top.get("reasons")), self.examples(top.get("examples")))
+                        languages, self.reasons(top.get("reasons")), self.examples(top.get("examples")),
+                        self.brands(top.get("brands")))
+
+    def brands(self, node: Node | None) -> Brands:
+        """brands: {id: {senders: [...], reach: number|brand|account, account_from: YYYY-MM-DD, name}}."""
+        found: dict[str, Brand] = {}
+        of_sender: dict[str, str] = {}
+        for key, value in self.mapping(node, "brands", None).items():
+            where = f"brands.{key}"
+            m = self.mapping(value, where, BRAND_FIELDS)
+            senders = self.texts(m.get("senders"), f"{where}.senders")
+            if not senders:
+                self.fail(key.line, f"{where}.senders must list at least one sender")  # type: ignore[attr-defined]
+            for sender, line in senders:
+                if sender in of_sender:
+                    self.fail(line, f"sender {sender} is in brands {of_sender[sender]} and {key}: one brand per sender")
+                of_sender.setdefault(sender, str(key))
+            reach = self.text(m.get("reach"), f"{where}.reach", key.line, required=False) or DEFAULT_REACH  # type: ignore[attr-defined]
+            if reach not in REACHES:
+                self.fail(m["reach"].line, f"{where}.reach must be one of {', '.join(REACHES)}, not '{reach}'")
+            day = self.text(m.get("account_from"), f"{where}.account_from", key.line, required=False)  # type: ignore[attr-defined]
+            try:
+                account_from = date.fromisoformat(day) if day else None
+            except ValueError:
+                self.fail(m["account_from"].line, f"{where}.account_from must be a date such as 2027-01-31, not '{day}'")
+                account_from = None
+            found[str(key)] = Brand(str(key), key.line, tuple(s for s, _ in senders), reach, account_from,  # type: ignore[attr-defined]
+                                   self.text(m.get("name"), f"{where}.name", key.line, required=False) or "")  # type: ignore[attr-defined]
+        return Brands(found, of_sender)

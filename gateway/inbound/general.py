@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -51,6 +52,12 @@ class Settings:
     limits: ReplyPolicy | None = None
     opt_in_window: timedelta = DOUBLE_OPT_IN_WINDOW
     clarifier: Clarifier | None = None
+    reach: tuple[tuple[str, str], ...] = ()
+    """What the ledger records of the reach applied to the message's scopes (keywords/brands.py)."""
+
+    def explanation(self, decision: Decision) -> dict[str, Any]:
+        """The decision as the ledger and the message's row keep it, with the reach applied."""
+        return {**decision.to_dict(), **dict(self.reach)}
 
 
 def consent_action(decision: Decision) -> str | None:
@@ -97,7 +104,7 @@ def record(
             # The common case: committed together with the other messages this worker has in hand.
             # JOIN/YES, scope clarification (its question and answer share the message's
             # transaction) and hints (sent only to someone not opted out) take the general path below.
-            stored = intake(database).record(_inbound(message, decision, rules_version, reply, action, settings.limits))
+            stored = intake(database).record(_inbound(message, decision, rules_version, reply, action, settings))
             if stored.withheld is not None:
                 _withheld(message, stored.withheld)
             if action and not message.from_.is_phone:
@@ -122,7 +129,7 @@ def _withheld(message: InboundMessage, limit: str) -> None:
 
 def _inbound(
     message: InboundMessage, decision: Decision, rules_version: str, reply: str | None, action: str | None,
-    limits: ReplyPolicy | None,
+    settings: Settings,
 ) -> InboundRecord:
     phone = message.from_.is_phone
     return InboundRecord(
@@ -134,12 +141,12 @@ def _inbound(
         scopes=message.scopes,
         body=message.body,
         intent=decision.intent,
-        decision=decision.to_dict(),
+        decision=settings.explanation(decision),
         rules_version=rules_version,
         reply=reply,
         change=action if phone and action in ("opt_out", "opt_in") else None,  # type: ignore[arg-type]
         stop_all=action == "opt_out" and decision.scope == "all",
-        limits=limits,
+        limits=settings.limits,
         phone=phone,
     )
 
@@ -158,7 +165,7 @@ def _record(
             return Outcome(intent=stored.intent, reply=stored.reply, duplicate=True)
         reply, turn = _reply(session, message, decision, reply, settings)
         received = consent.add_inbound(session, InboundRow(
-            **_inbound(message, decision, rules_version, reply, action, settings.limits).columns(reply)))
+            **_inbound(message, decision, rules_version, reply, action, settings).columns(reply)))
         if action and message.from_.is_phone:
             consent.apply_change(session, _change(message, decision, action, rules_version, received.id, settings))
         elif action:
@@ -200,7 +207,7 @@ def _change(message: InboundMessage, decision: Decision, action: str, rules_vers
     return consent.ConsentChange(
         number=message.from_.value, scopes=scopes, action=action,  # type: ignore[arg-type]
         until=utcnow() + settings.opt_in_window if action == "join" else None, source="keyword",
-        inbound_message_id=received_id, explanation=decision.to_dict(), rules_version=rules_version,
+        inbound_message_id=received_id, explanation=settings.explanation(decision), rules_version=rules_version,
     )
 
 

@@ -5,6 +5,7 @@ hand it to `InboundPath.handle`; what comes back is an `Outcome` they render in 
 Nothing here knows about HTTP or a provider. The hops, each a file:
 
 1. decide: `Rules.classify` (keywords/), the reply by intent or action (general.reply_for);
+   the scopes its opt-out or opt-in reaches (`_reached`: the brand's senders, keywords/brands.py);
 2. keep order: while older messages wait in this machine's spool, this one queues behind them (spool.py);
 3. record: the message, its consent change and reply limits, in the worker's group commit or on
    the general path (general.py, then storage/consent/);
@@ -20,6 +21,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
+from dataclasses import replace
 from typing import Any
 
 from gateway.inbound import clarify, general, replylimits
@@ -28,7 +30,8 @@ from gateway.inbound.spool import InboundSpool
 from gateway.messages import ConsentReport, InboundMessage, Outcome
 from gateway.ops.metrics import observe_decision
 from keywords import Decision, Rules, RulesHolder
-from storage import Database, deadline
+from storage import GLOBAL_SCOPE, Database, deadline
+from storage.types import utcnow
 from storage.local_spool import Spool
 
 log = logging.getLogger(__name__)
@@ -69,17 +72,30 @@ class InboundPath:
             observe_decision(decision.intent, decision.tier)
             # Only a person's phone number has consent to change and can be replied to.
             reply = general.reply_for(rules, decision, message.sender_scope) if message.from_.is_phone else None
+            message, settings = self._reached(message, decision, rules)
             if self.spool is not None and not self.spool.caught_up():
                 # Older messages still wait in the spool for the database: this one queues behind them.
                 return self.spool.keep(message, decision, rules.version, reply)
             try:
-                return general.record(message, decision, rules.version, reply, self.database, self.settings(rules))
+                return general.record(message, decision, rules.version, reply, self.database, settings)
             except DATABASE_DOWN:
                 if self.spool is None:
                     raise
                 # The database is unreachable: keep the message on disk and answer; it is replayed later.
                 log.warning("database unavailable: inbound %s spooled", message.message_id)
                 return self.spool.keep(message, decision, rules.version, reply)
+
+    def _reached(self, message: InboundMessage, decision: Decision, rules: Rules) -> tuple[InboundMessage, Settings]:
+        """The message with the scopes its opt-out or opt-in reaches (its brand's senders...), and the settings."""
+        settings = self.settings(rules)
+        if not message.from_.is_phone or general.consent_action(decision) not in ("opt_out", "opt_in") \
+                or decision.scope == "all":
+            return message, settings
+        reach = rules.file.brands.reach(message.scopes, utcnow().date(), GLOBAL_SCOPE)
+        if decision.intent == "opt_in" and reach.reach == "account":
+            # START lifts the `*` opt-out with the sender's own (planner: opt_in covers `*`).
+            reach = replace(reach, scopes=message.scopes)
+        return replace(message, scopes=reach.scopes), replace(settings, reach=tuple(reach.explanation().items()))
 
     def replayed(self, message: InboundMessage, decision: Decision, rules_version: str, reply: str | None) -> Outcome:
         """Store a message the spool kept: its answer was given when it came, so no limits and no question now."""

@@ -63,6 +63,14 @@ CASES = [
     pytest.param("    courtesy: [please]", "    courtesy: [please]\n    courtesy: [thanks]", "courtesy: [thanks]",
                  "duplicate key 'courtesy' (first on line", id="duplicate-key"),
     pytest.param("  none: [hello]", "  none: [hello]\n   bad: indent", "bad: indent", "not valid YAML", id="broken-yaml"),
+    pytest.param("\nlanguages:", "\nbrands:\n  a:\n    senders: ['+18005550100']\n  b:\n    senders: [\"+18005550100\"]\nlanguages:",
+                 'senders: ["+18005550100"]', "is in brands a and b", id="brand-sender-twice"),
+    pytest.param("\nlanguages:", "\nbrands:\n  a:\n    senders: ['+18005550100']\n    reach: everyone\nlanguages:",
+                 "reach: everyone", "reach must be one of number, brand, account", id="brand-unknown-reach"),
+    pytest.param("\nlanguages:", "\nbrands:\n  a:\n    senders: ['+18005550100']\n    account_from: soon\nlanguages:",
+                 "account_from: soon", "must be a date such as 2027-01-31", id="brand-bad-switch-date"),
+    pytest.param("\nlanguages:", "\nbrands:\n  a:\n    reach: brand\nlanguages:",
+                 "  a:", "brands.a.senders must list at least one sender", id="brand-without-senders"),
 ]
 
 

@@ -152,9 +152,12 @@ def test_spool_commands_show_and_replay_what_waits(private_pg: PrivateCluster, p
             signature = simulator.sign("http://localhost" + PATH, form, TOKEN)
             response = client.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
             assert response.status_code == 200 and b"<Message>" in response.data
-        # Anything else that needs the database says 503, not 500.
-        api = client.get(f"/api/v1/suppressions/{number(0)}", headers={"Authorization": "Bearer ops-api-token-0123456789"})
-        assert api.status_code == 503
+        # Anything else that needs the database says 503, not 500; a spooled STOP (issue 14: fail
+        # closed) is answered suppressed by the machine that holds it.
+        bearer = {"Authorization": "Bearer ops-api-token-0123456789"}
+        assert client.get(f"/api/v1/suppressions/{number(STREAM)}", headers=bearer).status_code == 503
+        spooled = client.get(f"/api/v1/suppressions/{number(0)}", headers=bearer)
+        assert spooled.status_code == 200 and spooled.json["suppressed"] is True  # type: ignore[index]
 
         status = runner.invoke(args=["spool", "status"])
         assert "3 pending" in status.output, status.output

@@ -144,7 +144,7 @@ def scrub() -> Any:
     with database().read() as connection:
         suppressed = lists.scrub(connection, numbers, scope, topic)
     local = spool()
-    if local is not None:
+    if local is not None and local.spool.has_pending():
         # Fail closed: opt-outs still waiting in this machine's spool count as suppressions.
         suppressed |= {number for number, scopes in local.opted_out(numbers).items() if covered(scopes, scope)}
     seen: set[str] = set()

@@ -26,8 +26,10 @@ def check_suppression(number: str) -> Any:
     sender = parse_sender(request.args.get("sender"))
     topic = parse_topic(request.args.get("topic"))
     local = spool()
+    pending = local is not None and local.spool.has_pending()
     # Fail closed: an opt-out waiting in this machine's spool was confirmed to the person already.
-    spooled = covered(local.opted_out([e164]).get(e164) if local is not None else None, sender)
+    held = local.opted_out([e164]).get(e164) if local is not None and pending else None
+    spooled = covered(held, sender)
     try:
         with database().read() as connection:
             answer = status_json(consent.suppression_status(connection, e164, sender, topic))
@@ -36,7 +38,7 @@ def check_suppression(number: str) -> Any:
             raise
         answer = {"number": e164, "sender": sender, "topic": topic, "suppressed": True, "since": None,
                   "reason": "keyword", "suppressions": []}
-    answer["spool_pending"] = local is not None and local.spool.has_pending()
+    answer["spool_pending"] = pending
     if spooled:
         answer["suppressed"], answer["spooled_opt_out"] = True, True
     return jsonify(answer)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 
 from gateway.addresses import parse_address, parse_phone
+from gateway.current import rules
 from gateway.errors import BadRequest, InvalidAddress
 from storage import GLOBAL_SCOPE, consent
 from storage.consent.intake import UNREACHABLE
@@ -78,6 +79,18 @@ def parse_sender(raw: str | None) -> str | None:
         return parse_address(raw, current_app.config["DEFAULT_REGION"]).value
     except InvalidAddress as error:
         raise BadRequest(f"sender {raw!r}: {error}") from None
+
+
+def parse_brand(raw: str | None, sender: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """A brand argument (an id from keywords.yaml's brands:) and its senders; None when absent."""
+    if raw is None or not raw.strip():
+        return None
+    if sender is not None:
+        raise BadRequest("give sender or brand, not both")
+    brand = rules().file.brands.brands.get(raw.strip())
+    if brand is None:
+        raise BadRequest(f"brand {raw.strip()[:64]!r}: not a brand of keywords.yaml")
+    return brand.id, brand.senders
 
 
 def parse_topic(raw: object) -> str | None:

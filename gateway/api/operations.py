@@ -11,7 +11,7 @@ from typing import IO, Any
 from flask import Response, current_app, jsonify, request, stream_with_context
 
 from gateway.api import csv_rows
-from gateway.api.common import bp, covered, json_text, parse_number, parse_sender, parse_topic, status_json
+from gateway.api.common import bp, covered, json_text, parse_brand, parse_number, parse_sender, parse_topic, status_json
 from gateway.api.tokens import current_owner, require_token
 from gateway.errors import BadRequest
 from gateway.current import database, spool
@@ -141,16 +141,23 @@ def scrub() -> Any:
             numbers, invalid = csv_rows.number_csv(_upload(), region)
         except (UnicodeDecodeError, csv.Error) as error:
             raise BadRequest(f"not a UTF-8 CSV file: {error}") from None
-    with database().read() as connection:
-        suppressed = lists.scrub(connection, numbers, scope, topic)
+    brand = parse_brand(request.args.get("brand"), scope)
+    # A brand: suppressed where any of its senders is (the sender that texts next may be that one).
+    senders: tuple[str | None, ...] = brand[1] if brand else (scope,)
+    suppressed: set[str] = set()
+    for sender in senders:
+        # A read of its own each: the list goes to a temporary table that lasts one transaction.
+        with database().read() as connection:
+            suppressed |= lists.scrub(connection, numbers, sender, topic)
     local = spool()
     if local is not None and local.spool.has_pending():
         # Fail closed: opt-outs still waiting in this machine's spool count as suppressions.
-        suppressed |= {number for number, scopes in local.opted_out(numbers).items() if covered(scopes, scope)}
+        suppressed |= {number for number, scopes in local.opted_out(numbers).items()
+                       if any(covered(scopes, sender) for sender in senders)}
     seen: set[str] = set()
     allowed = [n for n in numbers if n not in suppressed and not (n in seen or seen.add(n))]  # type: ignore[func-returns-value]
     return jsonify(
-        sender=scope, topic=topic,
+        sender=scope, brand=brand[0] if brand else None, topic=topic,
         counts={"allowed": len(allowed), "suppressed": len(suppressed), "invalid": len(invalid)},
         allowed=allowed, suppressed=sorted(suppressed), invalid=[error.as_dict() for error in invalid],
     )

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from keywords import RulesHolder
 from storage import ConsentEvent
-from tests.conftest import KEYWORDS_FILE
+from tests.conftest import API_TOKEN, KEYWORDS_FILE
 from tests.helpers import Api, Twilio
 
 PERSON = "+14155550100"
@@ -84,3 +84,18 @@ def test_a_sender_in_no_brand_is_a_brand_of_its_own(app: Flask, client: FlaskCli
     with_brands(app, tmp_path, "account")
     Twilio(client).sms("STOP", from_=PERSON, to=ALONE)
     assert suppressed(client) == {**NONE, ALONE: True}
+
+
+def test_the_check_and_the_scrub_answer_by_brand_id(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    with_brands(app, tmp_path, "number")
+    Twilio(client).sms("STOP", from_=PERSON, to=ACME)
+    bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+    acme = client.get(f"/api/v1/suppressions/{PERSON}?brand=acme", headers=bearer).json
+    # Reach number: one of acme's senders may not text, so acme as a whole is suppressed, and says which.
+    assert acme["suppressed"] is True and acme["brand"] == "acme" and acme["senders"] == {ACME: True, ACME_TOO: False}
+    assert client.get(f"/api/v1/suppressions/{PERSON}?brand=beta", headers=bearer).json["suppressed"] is False
+    scrubbed = client.post("/api/v1/scrub?brand=acme", json={"numbers": [PERSON, "+14155550111"]}, headers=bearer).json
+    assert (scrubbed["brand"], scrubbed["suppressed"], scrubbed["allowed"]) == ("acme", [PERSON], ["+14155550111"])
+    unknown = client.get(f"/api/v1/suppressions/{PERSON}?brand=gamma", headers=bearer)
+    both = client.get(f"/api/v1/suppressions/{PERSON}?brand=acme&sender={ACME}", headers=bearer)
+    assert (unknown.status_code, both.status_code) == (400, 400) and "not a brand" in unknown.json["error"]

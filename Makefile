@@ -7,7 +7,7 @@ export PORT
 
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: run test install install-dev lock migrate bench bench-webhook bench-suppression inflections clean
+.PHONY: run test install install-dev lock migrate bench bench-webhook bench-suppression bench-replay inflections clean
 
 # Installs only what the lock files pin, each file checked against its hash; a marker per lock,
 # so an edited lock reinstalls. requirements-dev.lock holds the runtime pins too, at the same versions.
@@ -70,6 +70,10 @@ bench-webhook: install
 ## CSV import, scrub and single checks against a 1,000,000-row list, on SQLite and PostgreSQL (bench_h4 by default).
 bench-suppression: install
 	$(PY) bench/suppression.py $(BENCH_ARGS)
+
+## How soon after a PostgreSQL outage a spooled opt-out is in the database for every machine (private cluster).
+bench-replay: install-dev
+	$(PY) bench/replay_window.py $(BENCH_ARGS)
 
 # Word forms of keywords for the languages no run-time stemmer covers, written into keywords.yaml
 # (reviewable there) from simplemma's dictionaries: offline, since loading them takes seconds.

@@ -39,7 +39,10 @@ log = logging.getLogger(__name__)
 BACKOFF_START = 0.25
 DOWN_HOLD = 1.0
 """Seconds after a failed replay during which requests go straight to the spool without trying the database."""
-BACKOFF_MAX = 10.0
+BACKOFF_MAX = 2.0
+"""The longest pause between replay attempts: it bounds how long after the database returns other machines
+may still not see a spooled opt-out (bench/replay_window.py measures it). An attempt against a database that
+is still down costs one refused or timed-out connection per worker."""
 BATCH = 200
 
 

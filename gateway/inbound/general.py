@@ -211,8 +211,10 @@ def _change(message: InboundMessage, decision: Decision, action: str, rules_vers
     )
 
 
-def handle_consent_report(report: ConsentReport, database: Database) -> bool:
+def handle_consent_report(report: ConsentReport, database: Database, settings: Settings = Settings()) -> bool:
     """Suppress a recipient the provider says has opted out at the carrier; False for a repeat.
+
+    `report.scopes` are the ones its opt-out reaches (InboundPath.report widens them by brand).
 
     Within Database.deadline: a database that hangs gets a 503 (the provider retries) before its timeout.
     """
@@ -239,7 +241,8 @@ def handle_consent_report(report: ConsentReport, database: Database) -> bool:
                 action="opt_out",
                 source="provider_report",
                 delivery_report_id=stored.id,
-                explanation={"provider": report.provider, "error_code": report.error_code, "status": report.status},
+                explanation={"provider": report.provider, "error_code": report.error_code, "status": report.status,
+                             **dict(settings.reach)},
             ),
         )
     return True

@@ -103,5 +103,9 @@ class InboundPath:
                               Settings(opt_in_window=self.opt_in_window()))
 
     def report(self, report: ConsentReport) -> bool:
-        """A provider's report that a recipient opted out at the carrier; False for a repeat."""
-        return general.handle_consent_report(report, self.database)
+        """A provider's report that a recipient opted out at the carrier, reaching as a STOP would; False for a repeat."""
+        if GLOBAL_SCOPE in report.scopes:
+            return general.handle_consent_report(report, self.database)
+        reach = self.rules.current.file.brands.reach(report.scopes, utcnow().date(), GLOBAL_SCOPE)
+        return general.handle_consent_report(replace(report, scopes=reach.scopes), self.database,
+                                             Settings(reach=tuple(reach.explanation().items())))

@@ -99,3 +99,14 @@ def test_the_check_and_the_scrub_answer_by_brand_id(app: Flask, client: FlaskCli
     unknown = client.get(f"/api/v1/suppressions/{PERSON}?brand=gamma", headers=bearer)
     both = client.get(f"/api/v1/suppressions/{PERSON}?brand=acme&sender={ACME}", headers=bearer)
     assert (unknown.status_code, both.status_code) == (400, 400) and "not a brand" in unknown.json["error"]
+
+
+def test_a_carrier_opt_out_reaches_as_a_stop_does(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    """Twilio error 21610 (the recipient replied STOP at the carrier) on a message from ACME covers acme's senders."""
+    with_brands(app, tmp_path, "brand")
+    report = {"MessageSid": "SM" + "7" * 32, "MessageStatus": "undelivered", "ErrorCode": "21610", "To": PERSON,
+              "From": ACME, "AccountSid": "AC" + "1" * 32}
+    assert Twilio(client).post(report, "/webhooks/twilio/status").status_code == 204
+    assert suppressed(client) == EXPECTED["brand"]
+    with app.extensions["gateway.database"].begin() as session:
+        assert {e.explanation["reach"] for e in session.scalars(select(ConsentEvent))} == {"brand"}

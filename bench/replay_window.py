@@ -13,7 +13,6 @@ depends on how long the outage was: the replay thread backs off from 0.25 s, dou
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
 import tempfile
@@ -23,26 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: bench/ is not a package
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
 
+from bench.machine import machine  # noqa: E402
 from gateway import simulator  # noqa: E402
 from storage import Suppression  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
 from tests.ops.servers import Gunicorn, PrivateCluster  # noqa: E402
 
 TOKEN = "bench-twilio-token"
 SENDER = "+18005550199"
-
-
-def database(cluster: PrivateCluster, name: str) -> str:
-    engine = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    url = make_url(cluster.url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
 
 
 def suppressed(url: str) -> int:
@@ -77,11 +65,11 @@ def main() -> None:
     parser.add_argument("--stops", type=int, default=20, help="STOPs spooled during each outage")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
-    print(f"bench/replay_window.py on {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(f"bench/replay_window.py on {machine()}")
     cluster = PrivateCluster()
     cluster.start()
     work = Path(tempfile.mkdtemp(prefix="bench-replay-"))
-    url = database(cluster, "bench_replay")
+    url = cluster.new_database("bench_replay")
     server = Gunicorn(work, url, TOKEN, workers=2, REPEAT_REPLY_INTERVAL="0")
     server.start()
     try:

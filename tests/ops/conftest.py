@@ -7,9 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from storage.migrate import upgrade
 from tests.ops.servers import PrivateCluster
 
 
@@ -32,10 +30,5 @@ def pg_database(private_pg: PrivateCluster) -> str:
     except Exception:  # noqa: BLE001 - a previous test stopped it
         private_pg.start()
         engine = create_engine(private_pg.url, isolation_level="AUTOCOMMIT")
-    name = f"ops_{uuid.uuid4().hex[:12]}"
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    url = make_url(private_pg.url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
+    return private_pg.new_database(f"ops_{uuid.uuid4().hex[:12]}")

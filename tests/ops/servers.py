@@ -15,7 +15,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+from storage.migrate import upgrade
 from tests.conftest import LEDGER_KEY, NUMBER_HASH_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +83,16 @@ class PrivateCluster:
     def stop(self, mode: str = "immediate") -> None:
         """Stop the server as a crash would (immediate) or politely (fast)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def new_database(self, name: str) -> str:
+        """Create database `name` in the running cluster and migrate it; its URL."""
+        engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        url = make_url(self.url).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        return url
 
     def destroy(self) -> None:
         try:

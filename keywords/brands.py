@@ -20,6 +20,8 @@ from datetime import date
 REACHES = ("number", "brand", "account")
 DEFAULT_REACH = "brand"
 BRAND_FIELDS = ("name", "senders", "reach", "account_from")
+EVERY_SENDER = "*"
+"""The sender scope of every sender (storage's GLOBAL_SCOPE, the scope STOPALL writes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ class Brands:
     def brand_of(self, scopes: Sequence[str]) -> Brand | None:
         return next((self.brands[self.of_sender[s]] for s in scopes if s in self.of_sender), None)
 
-    def reach(self, scopes: tuple[str, ...], day: date, global_scope: str = "*") -> Reach:
+    def reach(self, scopes: tuple[str, ...], day: date) -> Reach:
         """The scopes a keyword opt-out to `scopes` covers on `day` (the message's own first, so its row names them)."""
         brand = self.brand_of(scopes)
         if brand is None:
@@ -69,5 +71,5 @@ class Brands:
         if reach == "number":
             return Reach(scopes, reach, why)
         if reach == "account":
-            return Reach((*scopes, global_scope), reach, why)
+            return Reach((*scopes, EVERY_SENDER), reach, why)
         return Reach(tuple(dict.fromkeys((*scopes, *brand.senders))), reach, why)

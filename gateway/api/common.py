@@ -32,7 +32,9 @@ for _down in UNREACHABLE:
 
 def covered(scopes: set[str] | None, sender: str | None) -> bool:
     """Whether a spooled opt-out of `scopes` stops `sender` (any sender when none is named)."""
-    return bool(scopes) and (sender is None or sender in scopes or GLOBAL_SCOPE in scopes)  # type: ignore[operator]
+    if not scopes:
+        return False
+    return sender is None or sender in scopes or GLOBAL_SCOPE in scopes
 
 
 @bp.errorhandler(BadRequest)

@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from gateway.inbound import clarify, general, replylimits
@@ -30,9 +30,10 @@ from gateway.inbound.spool import InboundSpool
 from gateway.messages import ConsentReport, InboundMessage, Outcome
 from gateway.ops.metrics import observe_decision
 from keywords import Decision, Rules, RulesHolder
+from keywords.brands import Reach
 from storage import GLOBAL_SCOPE, Database, deadline
-from storage.types import utcnow
 from storage.local_spool import Spool
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class InboundPath:
         if not message.from_.is_phone or general.consent_action(decision) not in ("opt_out", "opt_in") \
                 or decision.scope == "all":
             return message, settings
-        reach = rules.file.brands.reach(message.scopes, utcnow().date(), GLOBAL_SCOPE)
+        reach = _reach(rules, message.scopes)
         if decision.intent == "opt_in" and reach.reach == "account":
             # START lifts the `*` opt-out with the sender's own (planner: opt_in covers `*`).
             reach = replace(reach, scopes=message.scopes)
@@ -106,6 +107,11 @@ class InboundPath:
         """A provider's report that a recipient opted out at the carrier, reaching as a STOP would; False for a repeat."""
         if GLOBAL_SCOPE in report.scopes:
             return general.handle_consent_report(report, self.database)
-        reach = self.rules.current.file.brands.reach(report.scopes, utcnow().date(), GLOBAL_SCOPE)
+        reach = _reach(self.rules.current, report.scopes)
         return general.handle_consent_report(replace(report, scopes=reach.scopes), self.database,
                                              Settings(reach=tuple(reach.explanation().items())))
+
+
+def _reach(rules: Rules, scopes: tuple[str, ...]) -> Reach:
+    """What an opt-out to `scopes` covers today, by the brands of the rules in force."""
+    return rules.file.brands.reach(scopes, utcnow().date())

@@ -52,15 +52,14 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def decide(sent: Sequence[tuple[str, datetime]], text: str, policy: ReplyPolicy, now: datetime,
+def decide(sent: Sequence[tuple[str, datetime]], fingerprint: str, policy: ReplyPolicy, now: datetime,
            opt_out: bool = False) -> Withheld | None:
-    """Whether the limits withhold a reply of `text` from a number that was sent `sent` (digest, time) before.
+    """Whether the limits withhold a reply (its `digest`) from a number that was sent `sent` (digest, time) before.
 
     An opt-out's confirmation (`opt_out`) is never withheld by the rate limit: CTIA wants every
     opt-out acknowledged. Only the repeat limit holds one back: the same confirmation again within
     the repeat interval, which the person has just been sent.
     """
-    fingerprint = digest(text)
     if policy.repeat_interval and any(d == fingerprint and at > now - policy.repeat_interval for d, at in sent):
         return "repeat"
     if not opt_out and policy.max_replies and policy.window and sum(1 for _, at in sent if at > now - policy.window) >= policy.max_replies:
@@ -81,7 +80,8 @@ def take_reply(session: Session, number: str, text: str, policy: ReplyPolicy, no
     sent = session.execute(select(AutoReply.digest, AutoReply.sent_at).where(AutoReply.number == number)).all()
     if any(at < cutoff for _, at in sent):
         session.execute(delete(AutoReply).where(AutoReply.number == number, AutoReply.sent_at < cutoff))
-    withheld = decide([(d, at) for d, at in sent], text, policy, now, opt_out)
+    fingerprint = digest(text)
+    withheld = decide([(d, at) for d, at in sent], fingerprint, policy, now, opt_out)
     if withheld is None:
-        session.add(AutoReply(number=number, digest=digest(text), sent_at=now))
+        session.add(AutoReply(number=number, digest=fingerprint, sent_at=now))
     return withheld

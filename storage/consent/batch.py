@@ -119,10 +119,11 @@ class _Replies:
         mine, cutoff = self.sent.setdefault(number, []), self.now - keep_for(policy)
         if any(at < cutoff for _, at in mine):
             self.stale[number] = cutoff
-        withheld = decide(mine, text, policy, self.now, opt_out)
+        fingerprint = digest(text)
+        withheld = decide(mine, fingerprint, policy, self.now, opt_out)
         if withheld is None:
-            mine.append((digest(text), self.now))
-            self.added.append({"number": number, "digest": digest(text), "sent_at": self.now})
+            mine.append((fingerprint, self.now))
+            self.added.append({"number": number, "digest": fingerprint, "sent_at": self.now})
         return withheld
 
 

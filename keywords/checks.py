@@ -69,8 +69,8 @@ def vocabulary(rf: RuleFile) -> Fail:
                 elif name in ("courtesy", "protected") and key in seen and " " not in key:
                     kw = seen[key]
                     out.append((line, f"{name} word '{text}' is also the {kw.intent} keyword on line {kw.line}"))
-                elif name == "request":
-                    out.extend(_request_is_keyword(text, line, words, seen))
+                elif name in ("request", "qualifiers"):
+                    out.extend(_request_is_keyword(text, line, words, seen, name))
         out.extend(_inflections(lang))
     for word in FCC_KEYWORDS:
         fcc = seen.get(compact(entry_analysis(word).words))
@@ -79,13 +79,15 @@ def vocabulary(rf: RuleFile) -> Fail:
     return out
 
 
-def _request_is_keyword(text: str, line: int, words: tuple[str, ...], seen: dict[str, Entry]) -> Fail:
-    """Every word of a request entry counts on its own, so none may be a keyword ("stop" is no request word)."""
+def _request_is_keyword(text: str, line: int, words: tuple[str, ...], seen: dict[str, Entry], name: str = "request") -> Fail:
+    """Every word of a request (or qualifier) entry counts on its own, so none may be a keyword ("stop" is no
+    request word)."""
     for word in (compact(words), *words):
         kw = seen.get(word)
         if kw is not None and kw.intent not in ("join", "confirm"):
-            return [(line, f"request word '{text}' contains '{word}', the {kw.intent} keyword on line {kw.line}: "
-                     "a request word only surrounds a keyword")]
+            what = "request word" if name == "request" else "qualifier"
+            return [(line, f"{what} '{text}' contains '{word}', the {kw.intent} keyword on line {kw.line}: "
+                     f"a {what} only surrounds a keyword")]
     return []
 
 

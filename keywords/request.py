@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from keywords.matcher import Matcher
 
 OBJECT_WINDOW = 6
+QUALIFIER_WORDS = 3
+"""Words of any kind a qualifier may bring beside an SMS object ("texts about the shoe sale")."""
 Runs = dict[str, list[tuple[str, ...]]]
 
 
@@ -119,6 +121,7 @@ class Vocabulary:
         self.again = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.again])
         self.again_langs = {entry_analysis(t).words: lang.code for lang in rf.languages.values() for t, _ in lang.again}
         self.again_anchors = anchors(self.again, self.request)
+        self.qualifiers = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.qualifiers])
 
 
 def keyword_at(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
@@ -196,7 +199,7 @@ def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
                 hit, matched = verb[1], verb[2]
                 found = Found(hit, "request", matched, hit.languages)
             return found
-        end = run_at(m.vocab.objects, words, i)
+        end = run_at(m.vocab.objects, words, i) or _named_object(m, words, i)
         if end:
             object_before, i = True, end
             continue
@@ -204,6 +207,19 @@ def with_object(m: Matcher, words: tuple[str, ...]) -> Found | None:
             return None
         i += 1
     return None
+
+
+def _named_object(m: Matcher, words: tuple[str, ...], i: int) -> int:
+    """End of "words, a qualifier, an SMS object" from ``i``, as languages that name the texts before
+    the noun write it ("セール の メール", "双十一 的 短信"), with at most QUALIFIER_WORDS words
+    before the qualifier and no topic, keep, banter, guard or opt-out verb among them; else 0."""
+    v = m.vocab
+    for q in range(i + 1, min(len(words), i + 4 * QUALIFIER_WORDS + 1)):
+        end = run_at(v.qualifiers, words, q) if words[q] in v.qualifiers else 0
+        obj = run_at(v.objects, words, end) if 0 < end < len(words) else 0
+        if obj and m.mentions("sms_words", words[end:obj]) and _plain_tail(m, words[:q], i):
+            return obj
+    return 0
 
 
 def verb_alone(m: Matcher, words: tuple[str, ...]) -> Found | None:
@@ -227,14 +243,53 @@ def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str 
     for j in range(end, min(len(words), end + OBJECT_WINDOW)):
         obj = run_at(v.objects, words, j)
         if obj:
-            # What follows the object stays a request ("... texts please"), not another topic
-            # ("stop my subscription box from shipping").
-            return Found(hit, "request", matched, hit.languages) if _only_requests(m, words, obj) else None
+            # What follows the object stays a request ("... texts please") or says which texts ("... texts
+            # about the shoe sale"), not another topic ("stop my subscription box from shipping").
+            return Found(hit, "request", matched, hit.languages) if _qualified(m, words, obj) else None
         if (words[j] in m.guard_ends and m.guarded(words, j + 1)) or _opt_out_verb(m, words, j) is not None:
             return None  # "no quiero cancelar mis mensajes": a negated opt-out is none
         if strict and words[j] not in v.request:
             return None  # "I don't want to miss these texts": a refusal takes request words only
     return None
+
+
+def _qualified(m: Matcher, words: tuple[str, ...], k: int) -> bool:
+    """Words from ``k`` on are request words and SMS objects, or such words, then a qualifier and at
+    most QUALIFIER_WORDS other words that say which texts ("los mensajes de la rebaja de verano", "i
+    messaggi dei saldi"). A qualifier narrows only an SMS word (texts, messages, SMS: "la suscripción
+    de la caja de frutas" is another subscription), and its words name no other channel ("mensajes de
+    voz"), topic, keep or banter word, guard or opt-out verb."""
+    v = m.vocab
+    sms = m.mentions("sms_words", words[:k])
+    while k < len(words):
+        qualifier = run_at(v.qualifiers, words, k) if words[k] in v.qualifiers else 0
+        if qualifier and sms:
+            return _plain_tail(m, words, qualifier)
+        end = run_at(v.objects, words, k)
+        if end:
+            sms = sms or m.mentions("sms_words", words[k:end])
+            k = end
+        elif words[k] in v.request:
+            k += 1
+        else:
+            return False
+    return True
+
+
+def _plain_tail(m: Matcher, words: tuple[str, ...], k: int, limit: int = QUALIFIER_WORDS) -> bool:
+    """``words[k:]`` say which texts: at most ``limit`` words that are not request words, and no other
+    channel, topic, keep or banter word, guard or opt-out verb among them."""
+    v = m.vocab
+    tail = words[k:]
+    # A CJK or Thai character is a word of its own here: four of them weigh one word.
+    if sum(0.25 if len(w) == 1 and w >= "\u0e00" else 1 for w in tail if w not in v.request) > limit:
+        return False
+    if m.mentions("other_channels", tail) or any(has_run(runs, anchor, tail) for runs, anchor in
+                                                 ((v.topics, v.topic_anchors), (v.keep, v.keep_anchors),
+                                                  (v.banter, v.banter_anchors))):
+        return False
+    return not any((words[j] in m.guard_ends and m.guarded(words, j + 1)) or _opt_out_verb(m, words, j) is not None
+                   for j in range(k, len(words)))
 
 
 def _only_requests(m: Matcher, words: tuple[str, ...], k: int) -> bool:

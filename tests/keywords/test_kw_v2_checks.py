@@ -42,6 +42,8 @@ REFUSALS = [
                  "request word 'stop now' contains 'stop', the opt_out keyword on line", id="request-word-is-a-keyword"),
     pytest.param("request: [i want to, me, now]", "request: [i want to, me, now, optout]", "optout]",
                  "request word 'optout' contains 'optout', the opt_out keyword on line", id="request-word-is-a-two-word-keyword"),
+    pytest.param("request: [i want to, me, now]", "request: [i want to, me, now]\n    qualifiers: [about, stop]", "qualifiers:",
+                 "qualifier 'stop' contains 'stop', the opt_out keyword on line", id="qualifier-is-a-keyword"),
     pytest.param("    courtesy: [please]", "    courtesy: [please]\n    guards: [please]", "guards: [please]",
                  "guard 'please' cancels the shipped opt-out example 'please stop texting me'", id="guard-cancels-example"),
     pytest.param("inflections: {OPT OUT: [opting out]}", "inflections: {OPT IN: [opting in]}", "opting in",

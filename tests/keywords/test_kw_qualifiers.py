@@ -1,0 +1,35 @@
+"""Qualifiers: an SMS object may be followed (or, in languages that name first, preceded) by words
+that say which texts ("los mensajes de la rebaja de verano", "セールのメール"); still an opt-out."""
+
+from __future__ import annotations
+
+import pytest
+
+from keywords import Rules
+from keywords.evaluate import label
+
+NAMED = [
+    ("Dejen de mandarme los mensajes de la rebaja de verano", "opt_out"),
+    ("Basta con i messaggi dei saldi", "opt_out"),
+    ("Parem de mandar as mensagens das promoções de natal", "opt_out"),
+    ("Arrêtez de m'envoyer des SMS sur les soldes", "opt_out"),
+    ("stop the texts about the summer sale please", "opt_out"),
+    ("双十一的短信别再发了", "opt_out"),
+    # A qualifier narrows only an SMS word, names no other channel, topic, keep word or verb.
+    ("Quiero dar de baja la suscripción de la caja de frutas", "none"),
+    ("Mi mamá no quiere mensajes de voz, mejor escríbanle", "none"),
+    ("stop texts about my order", "none"),
+    ("how do i stop messages from going to spam", "none"),
+    ("basta con i messaggi dei saldi ma continuate a mandare le offerte", "none"),
+    ("Basta con le offerte dei telefoni", "none"),  # offers, not an SMS word: another preference
+]
+
+
+@pytest.mark.parametrize(("text", "want"), NAMED, ids=[n[0][:40] for n in NAMED])
+def test_texts_named_by_a_qualifier(rules: Rules, text: str, want: str) -> None:
+    assert label(rules.classify(text)) == want
+
+
+def test_a_qualified_object_still_says_which_keyword_matched(rules: Rules) -> None:
+    d = rules.classify("Basta con i messaggi dei saldi")
+    assert (d.tier, d.language, d.rule) == ("request", "it", "basta con")

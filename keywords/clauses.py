@@ -48,7 +48,8 @@ from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, analyse, ascii_clauses, unicode_clauses
-from keywords.request import again, has_run, only_request, run_at, supports, takes_back, verb_alone, with_object
+from keywords.relations import again, supports, takes_back
+from keywords.request import has_run, only_request, run_at, verb_alone, with_object
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher

@@ -8,13 +8,14 @@ Service ids, other providers' profile ids) and its reach:
 - `account`: every sender of every brand, the `*` scope STOPALL uses (the FCC's revoke-all rule);
   `account_from: 2027-01-31` switches a brand to it on that day, ahead of the rule or at it.
 
-A sender in no brand is a brand of its own. Pure Python: the consent path asks `Brands.reach`.
+A sender in no brand is a brand of its own. Pure Python: every source of a consent change (a
+keyword, a carrier report, the unsubscribe page, staff, an import) asks `Brands.covering`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 REACHES = ("number", "brand", "account")
@@ -73,3 +74,22 @@ class Brands:
         if reach == "account":
             return Reach((*scopes, EVERY_SENDER), reach, why)
         return Reach(tuple(dict.fromkeys((*scopes, *brand.senders))), reach, why)
+
+    def covering(self, scopes: tuple[str, ...], action: str, day: date, chosen: str | None = None) -> Reach:
+        """What a change of `action` to `scopes` covers on `day`: an opt-out or a pause its reach (the brand's,
+        or `chosen` by staff), an opt-in what that opt-out covered. The every-sender scope reaches every sender."""
+        if EVERY_SENDER in scopes:
+            return Reach(scopes, "account", "every sender named")
+        if chosen is None:
+            reach = self.reach(scopes, day)
+        elif chosen not in REACHES:
+            raise ValueError(f"reach: one of {', '.join(REACHES)}")
+        else:
+            brand = self.brand_of(scopes)
+            covered = {"number": scopes, "account": (*scopes, EVERY_SENDER),
+                       "brand": tuple(dict.fromkeys((*scopes, *(brand.senders if brand else ()))))}[chosen]
+            reach = Reach(covered, chosen, f"chosen: {chosen}")
+        if action == "opt_in" and reach.reach == "account":
+            # The sender's own scopes: an opt-in lifts the `*` opt-out with them (storage's planner).
+            return replace(reach, scopes=scopes)
+        return reach

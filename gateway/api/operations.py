@@ -14,10 +14,11 @@ from gateway.api import csv_rows
 from gateway.api.common import bp, covered, json_text, parse_brand, parse_number, parse_sender, parse_topic, status_json
 from gateway.api.tokens import current_owner, require_token
 from gateway.errors import BadRequest
-from gateway.current import database, spool
+from gateway.current import database, import_reach, reached, spool
 from storage import consent, erasure, ledger, lists
 from storage.consent import bulk
 from storage.ledger import evidence
+from keywords.brands import REACHES
 from storage.models import ALL_TOPICS, GLOBAL_SCOPE
 
 DEFAULT_BULK_MAX_BYTES = 256 * 1024 * 1024
@@ -42,6 +43,15 @@ def _reason(raw: object) -> str:
     if len(raw) > MAX_REASON or not raw.isprintable():
         raise BadRequest(f"reason: at most {MAX_REASON} printable characters")
     return raw.strip()
+
+
+def _reach(raw: object) -> str | None:
+    """A reach staff choose instead of the brand's (number, brand, account); None: the brand's."""
+    if raw is None or raw == "":
+        return None
+    if raw not in REACHES:
+        raise BadRequest(f"reach: one of {', '.join(REACHES)}")
+    return str(raw)
 
 
 def _scope(raw: object) -> str:
@@ -75,19 +85,24 @@ def _until(raw: str | None) -> datetime | None:
 @bp.post("/suppressions")
 @require_token
 def suppress() -> Any:
-    """Staff suppress a number for a sender (or every sender) and topic, optionally until a time."""
+    """Staff suppress a number for a sender (or every sender) and topic, optionally until a time.
+
+    It reaches as a STOP to that sender would (its brand's senders, or every sender), unless `reach` says otherwise.
+    """
     body = _json_body()
     number = parse_number(json_text(body, "number", required=True) or "")
     scope, topic = _scope(body.get("sender")), parse_topic(body.get("topic")) or ALL_TOPICS
-    until, reason = _until(json_text(body, "until")), _reason(body.get("reason"))
-    change = consent.ConsentChange(
+    until, reason, chosen = _until(json_text(body, "until")), _reason(body.get("reason")), _reach(body.get("reach"))
+    change = reached(consent.ConsentChange(
         number=number, scopes=(scope,), action="pause" if until else "opt_out", topic=topic, until=until,
         source="staff", actor=current_owner(), explanation={"reason": reason},
-    )
+    ), chosen)
     with database().begin() as session:
-        [event] = consent.apply_change(session, change)
+        events = consent.apply_change(session, change)
         status = consent.suppression_status(session, number, None if scope == GLOBAL_SCOPE else scope, None)
-    return jsonify(event_id=event.id, changed=event.changed, **status_json(status)), 201 if event.changed else 200
+    changed = any(event.changed for event in events)
+    return jsonify(event_id=events[0].id, event_ids=[event.id for event in events], changed=changed,
+                   scopes=list(change.scopes), reach=change.explanation["reach"], **status_json(status)), 201 if changed else 200
 
 
 @bp.delete("/suppressions/<path:number>")
@@ -97,11 +112,11 @@ def unsuppress(number: str) -> Any:
     e164 = parse_number(number)
     scope = _scope(request.args.get("sender"))
     topic = parse_topic(request.args.get("topic")) or ALL_TOPICS
-    reason = _reason(request.args.get("reason"))
-    change = consent.ConsentChange(
+    reason, chosen = _reason(request.args.get("reason")), _reach(request.args.get("reach"))
+    change = reached(consent.ConsentChange(
         number=e164, scopes=(scope,), action="opt_in", topic=topic, source="staff", actor=current_owner(),
         explanation={"reason": reason},
-    )
+    ), chosen)
     with database().begin() as session:
         events = consent.apply_change(session, change)
         status = consent.suppression_status(session, e164, None if scope == GLOBAL_SCOPE else scope, None)
@@ -166,7 +181,10 @@ def scrub() -> Any:
 @bp.post("/imports")
 @require_token
 def import_csv() -> Any:
-    """Import a CSV suppression list (ours, another system's, a provider's opt-out export): all or nothing."""
+    """Import a CSV suppression list (ours, another system's, a provider's opt-out export): all or nothing.
+
+    Each row reaches as a STOP to its sender would (its brand's senders), unless `reach` says otherwise.
+    """
     _bulk_body()
     region = current_app.config["DEFAULT_REGION"]
     sender = request.args.get("sender")
@@ -175,7 +193,7 @@ def import_csv() -> Any:
     source = request.args.get("source") or "import"
     if source not in {"import", "provider_export"}:
         raise BadRequest("source: import or provider_export")
-    note = request.args.get("note")
+    note, chosen = request.args.get("note"), _reach(request.args.get("reach"))
     if note is not None and (len(note) > 64 or not note.isprintable()):
         raise BadRequest("note: at most 64 printable characters")
     try:
@@ -185,10 +203,12 @@ def import_csv() -> Any:
     if not rows:
         raise BadRequest("the file has no rows")
     with database().begin() as session:
-        result = bulk.import_suppressions(session, rows, actor=current_owner(), source=source, note=note)
+        covers, explanation = import_reach(chosen)
+        result = bulk.import_suppressions(session, rows, actor=current_owner(), source=source, note=note,
+                                          reach=covers, explanation=explanation)
     return jsonify(
         batch=result.batch, rows=result.rows, added=result.added, already=result.already, repeated=result.repeated,
-        made_permanent=result.rows - result.repeated - result.added - result.already,
+        events=result.events, made_permanent=result.events - result.added - result.already,
         first_event_id=result.first_event_id, last_event_id=result.last_event_id,
     ), 201
 

@@ -9,7 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from gateway.api import csv_rows
-from gateway.current import database
+from gateway.current import database, import_reach, reached
+from keywords.brands import REACHES
 from storage import consent, ledger, lists
 from storage.consent import bulk
 from storage.models import ALL_TOPICS
@@ -26,7 +27,10 @@ suppressions_cli = AppGroup("suppressions", help="The suppression list: import, 
 @click.option("--source", type=click.Choice(["import", "provider_export"]), default="import", show_default=True)
 @click.option("--note", default=None, help="Where the list came from (kept in the ledger).")
 @click.option("--actor", default=None, help="Who imports [default: cli:<user>].")
-def import_file(file: IO[bytes], sender: str | None, topic: str | None, source: str, note: str | None, actor: str | None) -> None:
+@click.option("--reach", type=click.Choice(REACHES), default=None,
+              help="Cover only the number, its brand's senders or every sender [default: as the brand sets].")
+def import_file(file: IO[bytes], sender: str | None, topic: str | None, source: str, note: str | None, actor: str | None,
+                reach: str | None) -> None:
     """Import a CSV suppression list: every row or, with any bad row, none (bad rows listed by line)."""
     try:
         rows = csv_rows.import_rows(file, arguments.region(), arguments.scope(sender) if sender else None, arguments.topic(topic))
@@ -34,10 +38,12 @@ def import_file(file: IO[bytes], sender: str | None, topic: str | None, source: 
         for error in rejected.errors:
             click.echo(f"line {error.line}: {error.value!r}: {error.reason}", err=True)
         raise click.ClickException(str(rejected)) from None
+    covers, explanation = import_reach(reach)
     with database().begin() as session:
-        result = bulk.import_suppressions(session, rows, actor=actor or arguments.default_actor(), source=source, note=note)
+        result = bulk.import_suppressions(session, rows, actor=actor or arguments.default_actor(), source=source, note=note,
+                                          reach=covers, explanation=explanation)
     click.echo(f"batch {result.batch}: {result.rows} rows, {result.added} added, {result.already} already suppressed, "
-               f"{result.repeated} repeated")
+               f"{result.repeated} repeated; {result.events} ledger events ({explanation['reach']})")
 
 
 @suppressions_cli.command("export")
@@ -78,18 +84,22 @@ def scrub(file: IO[bytes], sender: str, topic: str | None, output: IO[str]) -> N
 @click.option("--until", default=None, help="A pause: ISO time with offset.")
 @click.option("--reason", required=True)
 @click.option("--actor", default=None)
-def suppress(number: str, sender: str | None, topic: str | None, until: str | None, reason: str, actor: str | None) -> None:
+@click.option("--reach", type=click.Choice(REACHES), default=None,
+              help="Cover only the number, its brand's senders or every sender [default: as the brand sets].")
+def suppress(number: str, sender: str | None, topic: str | None, until: str | None, reason: str, actor: str | None,
+             reach: str | None) -> None:
     """Staff suppress NUMBER (recorded in the ledger with the reason)."""
     end = datetime.fromisoformat(until) if until else None
     if end is not None and end.tzinfo is None:
         raise click.BadParameter("--until needs a time zone offset")
-    change = consent.ConsentChange(
+    change = reached(consent.ConsentChange(
         number=arguments.number(number), scopes=(arguments.scope(sender),), action="pause" if end else "opt_out", topic=arguments.topic(topic),
         until=end, source="staff", actor=actor or arguments.default_actor(), explanation={"reason": reason},
-    )
+    ), reach)
     with database().begin() as session:
-        [event] = consent.apply_change(session, change)
-    click.echo(f"event {event.id}: {'suppressed' if event.changed else 'already suppressed'}")
+        events = consent.apply_change(session, change)
+    done = "suppressed" if any(e.changed for e in events) else "already suppressed"
+    click.echo(f"events {', '.join(str(e.id) for e in events)}: {done} ({change.explanation['reach']}: {len(change.scopes)} scope(s))")
 
 
 @suppressions_cli.command("unsuppress")
@@ -98,12 +108,14 @@ def suppress(number: str, sender: str | None, topic: str | None, until: str | No
 @click.option("--topic", default=None)
 @click.option("--reason", required=True)
 @click.option("--actor", default=None)
-def unsuppress(number: str, sender: str | None, topic: str | None, reason: str, actor: str | None) -> None:
+@click.option("--reach", type=click.Choice(REACHES), default=None,
+              help="Cover only the number, its brand's senders or every sender [default: as the brand sets].")
+def unsuppress(number: str, sender: str | None, topic: str | None, reason: str, actor: str | None, reach: str | None) -> None:
     """Staff lift NUMBER's suppressions for a sender and a STOPALL (recorded with the reason)."""
-    change = consent.ConsentChange(
+    change = reached(consent.ConsentChange(
         number=arguments.number(number), scopes=(arguments.scope(sender),), action="opt_in", topic=arguments.topic(topic) if topic else ALL_TOPICS,
         source="staff", actor=actor or arguments.default_actor(), explanation={"reason": reason},
-    )
+    ), reach)
     with database().begin() as session:
         events = consent.apply_change(session, change)
     click.echo(f"lifted {sum(e.changed for e in events)} suppression(s); events {', '.join(str(e.id) for e in events)}")

@@ -30,7 +30,6 @@ from gateway.inbound.spool import InboundSpool
 from gateway.messages import ConsentReport, InboundMessage, Outcome
 from gateway.ops.metrics import observe_decision
 from keywords import Decision, Rules, RulesHolder
-from keywords.brands import Reach
 from storage import GLOBAL_SCOPE, Database, deadline
 from storage.local_spool import Spool
 from storage.types import utcnow
@@ -92,10 +91,7 @@ class InboundPath:
         if not message.from_.is_phone or general.consent_action(decision) not in ("opt_out", "opt_in") \
                 or decision.scope == "all":
             return message, settings
-        reach = _reach(rules, message.scopes)
-        if decision.intent == "opt_in" and reach.reach == "account":
-            # START lifts the `*` opt-out with the sender's own (planner: opt_in covers `*`).
-            reach = replace(reach, scopes=message.scopes)
+        reach = rules.file.brands.covering(message.scopes, decision.intent, utcnow().date())
         return replace(message, scopes=reach.scopes), replace(settings, reach=tuple(reach.explanation().items()))
 
     def replayed(self, message: InboundMessage, decision: Decision, rules_version: str, reply: str | None) -> Outcome:
@@ -107,11 +103,7 @@ class InboundPath:
         """A provider's report that a recipient opted out at the carrier, reaching as a STOP would; False for a repeat."""
         if GLOBAL_SCOPE in report.scopes:
             return general.handle_consent_report(report, self.database)
-        reach = _reach(self.rules.current, report.scopes)
+        reach = self.rules.current.file.brands.covering(report.scopes, "opt_out", utcnow().date())
         return general.handle_consent_report(replace(report, scopes=reach.scopes), self.database,
                                              Settings(reach=tuple(reach.explanation().items())))
 
-
-def _reach(rules: Rules, scopes: tuple[str, ...]) -> Reach:
-    """What an opt-out to `scopes` covers today, by the brands of the rules in force."""
-    return rules.file.brands.reach(scopes, utcnow().date())

@@ -8,6 +8,7 @@ from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
+from gateway.current import reached
 from storage import consent
 from storage import links as link_store
 from storage.consent import Action, ConsentChange
@@ -70,7 +71,8 @@ def _explanation(link: UnsubscribeLink, language: str, **extra: object) -> dict[
 
 def _change(link: UnsubscribeLink, action: Action, language: str, topic: str = ALL_TOPICS,
             until: datetime | None = None, **extra: object) -> ConsentChange:
-    return ConsentChange(
+    """A change through the link, reaching as a keyword STOP or START to the link's sender would."""
+    return reached(ConsentChange(
         number=link.number,
         scopes=(link.sender_scope,),
         action=action,
@@ -78,7 +80,7 @@ def _change(link: UnsubscribeLink, action: Action, language: str, topic: str = A
         until=until,
         source=SOURCE,
         explanation=_explanation(link, language, **extra),
-    )
+    ))
 
 
 class _PreferencesNote(TypedDict):

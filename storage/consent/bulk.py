@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from operator import itemgetter
@@ -51,6 +51,8 @@ class ImportResult:
     added: int
     already: int
     repeated: int
+    events: int
+    """Ledger events: one per (number, scope, topic) the rows cover, a row reaching its brand's every sender."""
     first_event_id: int | None
     last_event_id: int | None
 
@@ -120,30 +122,50 @@ def _suppress_events(session: Session, after_id: int, last_id: int, pauses: bool
         ("number", "sender_scope", "topic", "source", "event_id", "created_at"), new.where(*changed)))
 
 
+def _reached_rows(rows: Sequence[ImportRow], reach: Callable[[str], tuple[str, ...]] | None) -> tuple[dict[Key, ImportRow], int]:
+    """One row per (number, scope, topic) the rows reach, at its first line; and how many distinct rows the file holds."""
+    unique: dict[Key, ImportRow] = {}
+    written = set[Key]()
+    covered: dict[str, tuple[str, ...]] = {}
+    for row in rows:
+        if row[1:] in written:  # (number, scope, topic)
+            continue
+        written.add(row[1:])
+        line, number, scope, topic = row
+        scopes = covered.get(scope) or covered.setdefault(scope, reach(scope) if reach else (scope,))
+        for each in scopes:
+            unique.setdefault((number, each, topic), ImportRow(line, number, each, topic))
+    return unique, len(written)
+
+
 @collector_paused()
 def import_suppressions(
     session: Session, rows: Sequence[ImportRow], *, actor: str, source: str = "import", note: str | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, reach: Callable[[str], tuple[str, ...]] | None = None,
+    explanation: dict[str, str] | None = None,
 ) -> ImportResult:
-    """Suppress every row's (number, scope, topic) with one ledger event each; pauses become permanent."""
+    """Suppress every row's (number, scope, topic) with one ledger event each; pauses become permanent.
+
+    `reach` gives the scopes an opt-out of a row's scope covers (its brand's senders: gateway.current.import_reach),
+    each with its own event; `explanation` is what every event of the import records of it.
+    """
     # UTC, as the database gives it back when the chain is verified.
     now = (now or utcnow()).astimezone(timezone.utc)
     batch = uuid.uuid4().hex[:12]
     bulk_cache(session)
-    unique: dict[Key, ImportRow] = {}
-    for row in rows:
-        unique.setdefault(row[1:], row)  # (number, scope, topic)
+    unique, distinct = _reached_rows(rows, reach)
     # The head first: no consent change commits between reading the list below and writing to it.
     head_id, head_hash = ledger.lock_head(session)
     erased = _erased(session)
-    start = ChainStart(head_id, head_hash, batch=batch, source=source, note=note, actor=actor, created=now, erased=erased)
+    start = ChainStart(head_id, head_hash, batch=batch, source=source, note=note, actor=actor, created=now, erased=erased,
+                       explanation=explanation or {})
     # PostgreSQL's server already writes on the other core while this process hashes and streams COPY
     # data to it: a helper would only add its pickling. SQLite writes in this very process.
     helper = dialect(session).name == "sqlite" and len(unique) >= import_chain.HELPER_ROWS
     with Hashing(start, helper=helper) as hashing:
         listed = listed_numbers(session, itertools.chain(map(itemgetter(0), unique), erased))
         existing, subscribed = _existing(session, listed, unique, erased), _subscribed(session, listed)
-        constants = {"action": "opt_out", "explanation": crypto.EMPTY_JSON, "created_at": db_time(session, now),
+        constants = {"action": "opt_out", "explanation": str(crypto.seal_json(start.explanation)), "created_at": db_time(session, now),
                      "content_digest": hashing.chain.content_digest}
         # An event changed only because it ended a subscription may find its suppression there already.
         pauses = bool(subscribed) or any(until is not None for until in existing.values())
@@ -159,7 +181,8 @@ def import_suppressions(
         session.execute(update(ledger.LedgerHead).where(ledger.LedgerHead.id == ledger.HEAD_ID)
                         .values(last_id=hashing.chain.last_id, last_hash=hashing.chain.last_hash))
     return ImportResult(
-        batch=batch, rows=len(rows), added=hashing.chain.added, already=hashing.chain.already, repeated=len(rows) - len(unique),
+        batch=batch, rows=len(rows), added=hashing.chain.added, already=hashing.chain.already, repeated=len(rows) - distinct,
+        events=len(unique),
         first_event_id=head_id + 1 if unique else None, last_event_id=hashing.chain.last_id if unique else None,
     )
 

@@ -18,7 +18,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -56,6 +56,8 @@ class ChainStart:
     created: datetime
     erased: frozenset[str] = frozenset()
     """The pseudonyms of erased numbers (`crypto.pseudonym`): such a row stores the pseudonym instead."""
+    explanation: dict[str, str] = field(default_factory=dict)
+    """What every event of the import explains (the reach applied); an event that ends subscriptions adds to it."""
 
 
 class ImportChain:
@@ -70,9 +72,9 @@ class ImportChain:
         """Rows not suppressed before, and rows suppressed for good already (counted as `events` gives them)."""
         self.states: dict[str, NumberState] = {}
         self.explained: list[tuple[int, dict[str, Any]]] = []
-        """Events whose explanation is not the import's shared empty one: (id, explanation)."""
+        """Events whose explanation is not the import's shared one: (id, explanation)."""
         self.digest = keyring.digest
-        self.content_digest = keyring.digest(crypto.canonical_json({}))
+        self.content_digest = keyring.digest(crypto.canonical_json(start.explanation))
         self.rule = f"import {start.batch} line "
         # The JSON text `ledger.hash_values` would encode, built from parts: the same bytes, at a
         # fraction of the cost for a million rows (tests/storage/test_bulk.py verifies the chain).
@@ -129,9 +131,10 @@ class ImportChain:
         source, actor, _ = self.given
         change = ConsentChange(number=number, scopes=(scope,), action="opt_out", source=source, topic=topic, actor=actor)
         [event] = planner.apply(state, change, self.start.created)
-        if event.extra:
-            self.explained.append((event_id, event.extra))
-        return int(event.changed), event.extra
+        explanation = {**self.start.explanation, **event.extra} if event.extra else {}
+        if explanation:
+            self.explained.append((event_id, explanation))
+        return int(event.changed), explanation
 
     def _tail(self, content: str) -> str:
         """The end of an event's encoded fields, from the digest of its explanation on."""

@@ -77,7 +77,7 @@ JSON_TYPES = {
     "object": st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2), "null": st.none(),
 }
 SAMPLES = {"number": "+14155550100", "sender": "+18005550199", "topic": "offers", "reason": "asked",
-           "until": "2030-01-01T00:00:00+00:00", "language": "es", "message": "Sale today", "numbers": "+14155550100"}
+           "until": "2030-01-01T00:00:00+00:00", "language": "es", "message": "Sale today", "numbers": "+14155550100", "reach": "brand"}
 """A good value per field: wrapped in a list or an object, or as a JSON number, it must not slip through str()."""
 text = st.text(max_size=15)
 hostile_text = st.one_of(

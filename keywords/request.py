@@ -104,6 +104,11 @@ class Vocabulary:
                     self.request.setdefault(word, frozenset())
         self.objects = _runs(objects)
         self.objects_alone = frozenset(words[0] for words in objects if len(words) == 1)
+        # What starts an object of several words ("the texts", "your list", "этот номер") stands
+        # before a campaign name as it stands before the noun.
+        self.determiners = {lang.code: frozenset(words[0] for t, _ in lang.objects
+                                                 if len(words := entry_analysis(t).words) > 1)
+                            for lang in rf.languages.values()}
         self.keep = _runs(keep)
         # Banter (laughter) and other topics (an order, a booking) take back a bare keyword clause.
         self.banter = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in (*lang.banter, *lang.topics)])
@@ -119,6 +124,8 @@ class Vocabulary:
         self.again_langs = {entry_analysis(t).words: lang.code for lang in rf.languages.values() for t, _ in lang.again}
         self.again_anchors = anchors(self.again, self.request)
         self.qualifiers = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.qualifiers])
+        self.promotional = frozenset(w for lang in rf.languages.values() for t, _ in lang.promotional
+                                     for w in entry_analysis(t).words)
 
 
 def keyword_at(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
@@ -246,8 +253,30 @@ def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str 
         if (words[j] in m.guard_ends and m.guarded(words, j + 1)) or _opt_out_verb(m, words, j) is not None:
             return None  # "no quiero cancelar mis mensajes": a negated opt-out is none
         if strict and words[j] not in v.request:
-            return None  # "I don't want to miss these texts": a refusal takes request words only
+            # "I don't want to miss these texts": a refusal takes request words only, or a campaign
+            # name before the SMS word ("I don't want the weekend promo texts").
+            named = _campaign(m, words, j, hit.languages)
+            return Found(hit, "request", matched, hit.languages) if named and _qualified(m, words, named) else None
     return None
+
+
+def _campaign(m: Matcher, words: tuple[str, ...], i: int, languages: frozenset[str]) -> int:
+    """End of a campaign name and the SMS word it names, from ``i``: a determiner (a word that starts
+    an object of several words in the verb's ``languages``: "the", "your") before or at ``i``, at most QUALIFIER_WORDS words, one
+    of them promotional (``promotional:`` in any language: "the clearance sale sms", "your black
+    friday texts"), that name no other channel, topic, keep or banter word, guard or opt-out verb,
+    then an SMS object; else 0. Other words may say something else ("I don't want to miss the sale
+    texts": a verb before the determiner)."""
+    v = m.vocab
+    determiners = frozenset().union(*(v.determiners.get(code, frozenset()) for code in languages))
+    if words[i] not in determiners and (i == 0 or words[i - 1] not in determiners):
+        return 0
+    for k in range(i + 1, min(len(words), i + QUALIFIER_WORDS + 1)):
+        end = run_at(v.objects, words, k)
+        if end and m.mentions("sms_words", words[k:end]):  # "promo" may be an object of its own
+            name = words[i:k]
+            return end if not v.promotional.isdisjoint(name) and _plain_tail(m, name, 0) else 0
+    return 0
 
 
 def _qualified(m: Matcher, words: tuple[str, ...], k: int) -> bool:

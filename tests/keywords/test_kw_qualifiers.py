@@ -33,3 +33,20 @@ def test_texts_named_by_a_qualifier(rules: Rules, text: str, want: str) -> None:
 def test_a_qualified_object_still_says_which_keyword_matched(rules: Rules) -> None:
     d = rules.classify("Basta con i messaggi dei saldi")
     assert (d.tier, d.language, d.rule) == ("request", "it", "basta con")
+
+
+CAMPAIGNS = [
+    # After a refusal only request words may come before the SMS word, or a campaign name: a
+    # determiner, then words one of which is promotional.
+    ("I don't want the weekend promo texts anymore", "opt_out"),
+    ("i dont want your black friday texts", "opt_out"),
+    ("no longer want the weekly deal texts", "opt_out"),
+    ("I don't want to miss the sale texts", "none"),  # a verb before the determiner
+    ("I don't want the order texts", "none"),  # no promotional word: an order is another topic
+    ("I don't want the sale emails", "none"),  # another channel
+]
+
+
+@pytest.mark.parametrize(("text", "want"), CAMPAIGNS, ids=[n[0][:40] for n in CAMPAIGNS])
+def test_a_campaign_name_after_a_refusal(rules: Rules, text: str, want: str) -> None:
+    assert label(rules.classify(text)) == want

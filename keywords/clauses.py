@@ -46,9 +46,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from rapidfuzz import fuzz
+
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, analyse, ascii_clauses, unicode_clauses
 from keywords.relations import again, supports, takes_back
+from keywords.typos import is_typo
 from keywords.request import has_run, only_request, run_at, verb_alone, with_object
 
 if TYPE_CHECKING:
@@ -274,7 +277,7 @@ def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, 
     i = unknown[0]
     found = m.fuzzy(words[i])
     if found is None or found[1].intent not in OPT_OUT_SECTIONS:
-        return None
+        return _misspelt_sms_word(m, words, i)
     fixed = " ".join((*words[:i], *found[1].words, *words[i + 1 :]))
     decided = decide(m, fixed, analyse(fixed))
     if decided is None or decided.hit.intent not in OPT_OUT_SECTIONS:
@@ -285,3 +288,20 @@ def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, 
         return None
     return decided.hit, found[2], decided.languages
 
+
+
+def _misspelt_sms_word(m: Matcher, words: tuple[str, ...], i: int) -> tuple[Hit, float, frozenset[str]] | None:
+    """The one unknown word is a misspelt SMS word ("stop sending me mesages", "stop textng me"): the
+    message read with the SMS word decides, when that makes it an opt-out. Five letters or more, the
+    fuzzy tier's typo model, never a protected word ("testing" is not "texting")."""
+    word = words[i]
+    if len(word) < 5 or word in m.never_fuzzy:
+        return None
+    drop = m.settings.fuzzy.drop_letter_from
+    for target in m.sms_typo_targets.get(word[0], ()):
+        if abs(len(target) - len(word)) <= 1 and is_typo(word, target, drop):
+            fixed = " ".join((*words[:i], target, *words[i + 1 :]))
+            decided = decide(m, fixed, analyse(fixed))
+            if decided is not None and decided.hit.intent in OPT_OUT_SECTIONS:
+                return decided.hit, float(fuzz.ratio(word, target)), decided.languages
+    return None

@@ -16,9 +16,10 @@ Tiers, tried in this order; the first that decides wins (mailroom style)::
               verb then an SMS object (request.py)        "stop the sale txts"
     fuzzy     one word (plus courtesy) within the edit    "STPO", "UNSUSCRIBE",      yes
               budget of a keyword, not a protected word;  "Dtop", "HLEP",
-              or one misspelt opt-out keyword in one      "please unsuscribe me",
-              sentence that, spelt right, the tiers above "stpo texting me"
-              take as an opt-out (clauses.misspelt_request)
+              or one misspelt opt-out keyword or SMS      "please unsuscribe me",
+              word in one sentence that, spelt right, the "stpo texting me",
+              tiers above take as an opt-out              "stop sending me mesages"
+              (clauses.misspelt_request)
     (none)    anything else: a keyword inside an ordinary sentence never counts
 
 Clauses (split at punctuation and conjunctions) and how they combine: keywords/clauses.py.

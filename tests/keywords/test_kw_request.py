@@ -318,6 +318,11 @@ MISSPELT_IN_A_REQUEST = [
     ("cancle my order please", "none"),  # another topic
     ("stpo texting me?", "none"),  # a question: no guessing
     ("à la fin du mois", "none"),  # FIN decides without the "typo": it is none as written
+    # A misspelt SMS word beside a keyword spelt right.
+    ("stop sending me mesages", "opt_out"),
+    ("stop textng me", "opt_out"),
+    ("stop testing me", "none"),  # protected: a real word one slip from "texting"
+    ("I want more mesages", "none"),  # spelt right, still no opt-out
 ]
 
 

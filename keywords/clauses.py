@@ -259,7 +259,20 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
             other = with_object(m, tuple(w for w in words if w not in m.courtesy))
     if other is None and found is None and not m.vocab.again_anchors.isdisjoint(words):
         other = again(m, words)  # "I want your texts again": an ask
-    return other if other is not None and (found is None or _rank(other) < _rank(found)) else found
+    return _widened(m, words, other if other is not None and (found is None or _rank(other) < _rank(found)) else found)
+
+
+def _widened(m: Matcher, words: tuple[str, ...], found: Found | None) -> Found | None:
+    """An opt-out whose clause holds a word of its language that widens it to every sender, as the
+    language's STOPALL keyword does ("unsubscribe me from all lists", "bitte alle SMS abbestellen"):
+    that keyword decides."""
+    if found is None or found.hit.intent != "opt_out" or m.widening.keys().isdisjoint(words):
+        return found
+    for word in words:
+        for h in m.widening.get(word, ()):
+            if h.languages & found.languages:
+                return Found(h, found.tier, found.matched, found.languages, found.bare)
+    return found
 
 
 def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, frozenset[str]] | None:

@@ -137,6 +137,12 @@ class Tables(FuzzyTier):
             base = self.exact.get(compact(h.words[:-1]))
             if h.intent == "opt_out_all" and len(h.words) > 1 and base is not None and base.intent == "opt_out":
                 self.widen.setdefault((base.rule, h.words[-1]), h)
+        # The words that widen an opt-out to every sender ("all", "alles", "все"), with the
+        # STOPALL keyword of each language they do it in.
+        self.widening: dict[str, list[Hit]] = {}
+        for (_, word), h in self.widen.items():
+            if all(not (h.languages & other.languages) for other in self.widening.get(word, ())):
+                self.widening.setdefault(word, []).append(h)
 
     def _anchor(self, words: tuple[str, ...]) -> str:
         """The word of an entry least likely in an ordinary message: not a request word, longest."""

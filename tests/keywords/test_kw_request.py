@@ -399,3 +399,17 @@ def test_an_entry_of_several_words_names_another_channel() -> None:
     assert label(rules.classify("please unsubscribe me from the mailing list and the texts")) == "opt_out"
     assert label(rules.classify("please unsubscribe me from the list")) == "opt_out"
 
+
+
+WIDENED = [
+    ("I want to unsubscribe from all of your lists", "opt_out_all"),
+    ("bitte alle SMS abbestellen", "opt_out_all"),
+    ("отпишите меня от всех рассылок, пожалуйста", "opt_out"),  # "всех" is no STOPALL word of the file
+    ("stop sending me these texts", "opt_out"),
+]
+
+
+@pytest.mark.parametrize(("text", "want"), WIDENED, ids=[t[0] for t in WIDENED])
+def test_a_word_of_a_stopall_keyword_widens_a_request(rules: Rules, text: str, want: str) -> None:
+    """"all" makes STOP ALL of STOP; in a request it widens the opt-out to every sender the same way."""
+    assert label(rules.classify(text)) == want, rules.classify(text).to_dict()

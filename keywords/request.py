@@ -255,27 +255,29 @@ def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str 
         if strict and words[j] not in v.request:
             # "I don't want to miss these texts": a refusal takes request words only, or a campaign
             # name before the SMS word ("I don't want the weekend promo texts").
-            named = _campaign(m, words, j, hit.languages)
+            named = _campaign(m, words, j, hit.languages, j == end)
             return Found(hit, "request", matched, hit.languages) if named and _qualified(m, words, named) else None
     return None
 
 
-def _campaign(m: Matcher, words: tuple[str, ...], i: int, languages: frozenset[str]) -> int:
-    """End of a campaign name and the SMS word it names, from ``i``: a determiner (a word that starts
-    an object of several words in the verb's ``languages``: "the", "your") before or at ``i``, at most QUALIFIER_WORDS words, one
+def _campaign(m: Matcher, words: tuple[str, ...], i: int, languages: frozenset[str], after_verb: bool) -> int:
+    """End of a campaign name and the SMS word it names, from ``i``: right ``after_verb`` ("wil geen
+    black friday berichten meer") or after a determiner (a word that starts an object of several
+    words in the verb's ``languages``: "the", "your") before or at ``i``, at most QUALIFIER_WORDS words, one
     of them promotional (``promotional:`` in any language: "the clearance sale sms", "your black
     friday texts"), that name no other channel, topic, keep or banter word, guard or opt-out verb,
     then an SMS object; else 0. Other words may say something else ("I don't want to miss the sale
     texts": a verb before the determiner)."""
     v = m.vocab
     determiners = frozenset().union(*(v.determiners.get(code, frozenset()) for code in languages))
-    if words[i] not in determiners and (i == 0 or words[i - 1] not in determiners):
+    if not after_verb and words[i] not in determiners and (i == 0 or words[i - 1] not in determiners):
         return 0
     for k in range(i + 1, min(len(words), i + QUALIFIER_WORDS + 1)):
         end = run_at(v.objects, words, k)
         if end and m.mentions("sms_words", words[k:end]):  # "promo" may be an object of its own
-            name = words[i:k]
-            return end if not v.promotional.isdisjoint(name) and _plain_tail(m, name, 0) else 0
+            name = words[i:k]  # a determiner inside it follows a verb ("dont want miss the sale texts")
+            named = not v.promotional.isdisjoint(name) and determiners.isdisjoint(name[1:])
+            return end if named and _plain_tail(m, name, 0) else 0
     return 0
 
 

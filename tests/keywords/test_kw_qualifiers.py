@@ -42,6 +42,8 @@ CAMPAIGNS = [
     ("i dont want your black friday texts", "opt_out"),
     ("no longer want the weekly deal texts", "opt_out"),
     ("I don't want to miss the sale texts", "none"),  # a verb before the determiner
+    ("Ik wil geen Black Friday berichten meer krijgen", "opt_out"),  # right after the refusal
+    ("I don't want to miss sale texts", "none"),  # "to miss": not right after it
     ("I don't want the order texts", "none"),  # no promotional word: an order is another topic
     ("I don't want the sale emails", "none"),  # another channel
 ]

@@ -16,6 +16,8 @@ typos.py for the keyboard slips short keywords accept. Per intent::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
@@ -23,6 +25,9 @@ from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, Hit
 from keywords.model import Settings
 from keywords.normalize import analyse, squeeze
 from keywords.typos import FIRST_LETTER_FROM, NEIGHBOURS, is_typo
+
+if TYPE_CHECKING:
+    from keywords.request import Vocabulary
 
 HELP_DROP_FROM = 4
 Ranked = tuple[tuple[int, float, int], Hit, float, frozenset[str]]
@@ -49,6 +54,8 @@ class FuzzyTier:
     protected: set[str]
     courtesy: dict[str, frozenset[str]]
     courtesy_pieces: frozenset[str]
+    sms_words: set[str]
+    vocab: Vocabulary
 
     def _segments(self, words: tuple[str, ...], i: int) -> list[tuple[int, Hit | None, frozenset[str]]]:
         raise NotImplementedError
@@ -65,6 +72,7 @@ class FuzzyTier:
         # word length -> (keyword length, edit budget) pairs worth measuring
         self.fuzzy_sizes: dict[int, tuple[tuple[int, int], ...]] = {}
         self.never_fuzzy: set[str] = set()
+        self._build_sms_typos()
         if not fz.enabled:
             return
         for key, hit in self.exact.items():
@@ -81,6 +89,14 @@ class FuzzyTier:
                 (size, budget) for size in range(length - 2, length + 3)
                 if size in self.fuzzy_buckets and 0 < (budget := fz.budget(size)) and budget >= abs(size - length))
         self.never_fuzzy = self.protected | set(self.courtesy) | set(self.exact)
+
+    def _build_sms_typos(self) -> None:
+        """What a misspelt SMS word may be a typo of ("mesages", "textng"): SMS words, and objects and
+        request words that hold one ("texting"), of five letters or more, by first letter."""
+        self.sms_typo_targets: dict[str, list[str]] = {}
+        for word in sorted(self.sms_words | self.vocab.objects_alone | self.vocab.request.keys()):
+            if len(word) >= 5 and word.isalpha() and any(s in word for s in self.sms_words if len(s) >= 3):
+                self.sms_typo_targets.setdefault(word[0], []).append(word)
 
     def _fuzzy_with_courtesy(self, words: tuple[str, ...]) -> tuple[Hit, float, frozenset[str]] | None:
         # One unknown word, everything else courtesy: find where the prefix and suffix segment.

@@ -114,12 +114,6 @@ class Tables(FuzzyTier):
                     table.setdefault(anchor, []).append((run, h, run.index(anchor)))
         self.phrase_anchors = frozenset((*self.phrase_runs, *self.phrases_without_courtesy))
         self._build_widen()
-        # What a misspelt SMS word may be a typo of ("mesages", "textng"): SMS words, and objects
-        # and request words that hold one ("texting"), of five letters or more, by first letter.
-        self.sms_typo_targets: dict[str, list[str]] = {}
-        for word in sorted(self.sms_words | self.vocab.objects_alone | self.vocab.request.keys()):
-            if len(word) >= 5 and word.isalpha() and any(s in word for s in self.sms_words if len(s) >= 3):
-                self.sms_typo_targets.setdefault(word[0], []).append(word)
         # Request words that may also start a keyword or an opt-out verb ("全" of 全部退订).
         firsts = {h.words[0] for h in self.exact.values() if len(h.words) > 1}
         firsts.update(w[0] for w in self.vocab.with_object)

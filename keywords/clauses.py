@@ -265,9 +265,12 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
 def _widened(m: Matcher, words: tuple[str, ...], found: Found | None) -> Found | None:
     """An opt-out whose clause holds a word of its language that widens it to every sender, as the
     language's STOPALL keyword does ("unsubscribe me from all lists", "bitte alle SMS abbestellen"):
-    that keyword decides."""
+    that keyword decides, the one spelling the same keyword apart first ("unsubscribe from all")."""
     if found is None or found.hit.intent != "opt_out" or m.widening.keys().isdisjoint(words):
         return found
+    same = next((m.widen[(found.hit.rule, w)] for w in words if (found.hit.rule, w) in m.widen), None)
+    if same is not None:
+        return Found(same, found.tier, found.matched, (same.languages & found.languages) or same.languages, found.bare)
     for word in words:
         for h in m.widening.get(word, ()):
             if h.languages & found.languages:
@@ -300,7 +303,6 @@ def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, 
     if (without := decide(m, rest, analyse(rest))) is not None and without.hit.intent in OPT_OUT_SECTIONS:
         return None
     return decided.hit, found[2], decided.languages
-
 
 
 def _misspelt_sms_word(m: Matcher, words: tuple[str, ...], i: int) -> tuple[Hit, float, frozenset[str]] | None:

@@ -109,6 +109,7 @@ class Vocabulary:
         self.determiners = {lang.code: frozenset(words[0] for t, _ in lang.objects
                                                  if len(words := entry_analysis(t).words) > 1)
                             for lang in rf.languages.values()}
+        self._determiners_of: dict[frozenset[str], frozenset[str]] = {}
         self.keep = _runs(keep)
         # Banter (laughter) and other topics (an order, a booking) take back a bare keyword clause.
         self.banter = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in (*lang.banter, *lang.topics)])
@@ -126,6 +127,14 @@ class Vocabulary:
         self.qualifiers = _runs([entry_analysis(t).words for lang in rf.languages.values() for t, _ in lang.qualifiers])
         self.promotional = frozenset(w for lang in rf.languages.values() for t, _ in lang.promotional
                                      for w in entry_analysis(t).words)
+
+    def determiners_of(self, languages: frozenset[str]) -> frozenset[str]:
+        """The determiners of all these languages, united once per set of languages."""
+        found = self._determiners_of.get(languages)
+        if found is None:
+            found = frozenset().union(*(self.determiners.get(code, frozenset()) for code in languages))
+            self._determiners_of[languages] = found
+        return found
 
 
 def keyword_at(m: Matcher, words: tuple[str, ...], i: int) -> tuple[int, Hit, str | None] | None:
@@ -181,8 +190,6 @@ def only_request(m: Matcher, words: tuple[str, ...], intents: frozenset[str]) ->
     if best is None:
         return None
     hit, matched = best
-    if hit.intent == "opt_out":  # "unsubscribe from all": the opt_out_all keyword, spelt apart
-        hit = next((m.widen[(hit.rule, w)] for w in words if (hit.rule, w) in m.widen), hit)
     bare = not has_run(m.vocab.objects, m.vocab.object_anchors, words)
     return Found(hit, "request", matched, (hit.languages & langs) or hit.languages, bare)
 
@@ -269,7 +276,7 @@ def _campaign(m: Matcher, words: tuple[str, ...], i: int, languages: frozenset[s
     then an SMS object; else 0. Other words may say something else ("I don't want to miss the sale
     texts": a verb before the determiner)."""
     v = m.vocab
-    determiners = frozenset().union(*(v.determiners.get(code, frozenset()) for code in languages))
+    determiners = v.determiners_of(languages)
     if not after_verb and words[i] not in determiners and (i == 0 or words[i - 1] not in determiners):
         return 0
     for k in range(i + 1, min(len(words), i + QUALIFIER_WORDS + 1)):

@@ -16,6 +16,8 @@ typos.py for the keyboard slips short keywords accept. Per intent::
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
@@ -94,8 +96,10 @@ class FuzzyTier:
         """What a misspelt SMS word may be a typo of ("mesages", "textng"): SMS words, and objects and
         request words that hold one ("texting"), of five letters or more, by first letter."""
         self.sms_typo_targets: dict[str, list[str]] = {}
+        holds_sms_word = re.compile("|".join(sorted((re.escape(s) for s in self.sms_words if len(s) >= 3),
+                                                    key=len, reverse=True)) or "(?!)")
         for word in sorted(self.sms_words | self.vocab.objects_alone | self.vocab.request.keys()):
-            if len(word) >= 5 and word.isalpha() and any(s in word for s in self.sms_words if len(s) >= 3):
+            if len(word) >= 5 and word.isalpha() and holds_sms_word.search(word):
                 self.sms_typo_targets.setdefault(word[0], []).append(word)
 
     def _fuzzy_with_courtesy(self, words: tuple[str, ...]) -> tuple[Hit, float, frozenset[str]] | None:

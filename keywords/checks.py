@@ -71,6 +71,9 @@ def vocabulary(rf: RuleFile) -> Fail:
                     out.append((line, f"{name} word '{text}' is also the {kw.intent} keyword on line {kw.line}"))
                 elif name in ("request", "qualifiers"):
                     out.extend(_request_is_keyword(text, line, words, seen, name))
+                elif name == "everything" and (len(words) > 1 or not any(e.intent == "opt_out_all" for e in lang.keywords)):
+                    out.append((line, f"everything word '{text}' must be one word, in a language with an "
+                                f"opt_out_all keyword (it widens an opt-out to that keyword)"))
         out.extend(_inflections(lang))
     for word in FCC_KEYWORDS:
         fcc = seen.get(compact(entry_analysis(word).words))

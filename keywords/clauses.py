@@ -250,7 +250,7 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
     found = phrase(m, words) if not m.phrase_anchors.isdisjoint(words) else None
     if found is not None and found.hit.intent in OPT_OUT_SECTIONS:
         if not about_another_topic(m, words):
-            return found
+            return _widened(m, words, found)
         found = None  # "is there a way to stop my order": the phrase is about the order, not the texts
     other = only_request(m, words, intents)
     if other is None and not m.vocab.object_anchors.isdisjoint(words):
@@ -271,11 +271,19 @@ def _widened(m: Matcher, words: tuple[str, ...], found: Found | None) -> Found |
     same = next((m.widen[(found.hit.rule, w)] for w in words if (found.hit.rule, w) in m.widen), None)
     if same is not None:
         return Found(same, found.tier, found.matched, (same.languages & found.languages) or same.languages, found.bare)
-    for word in words:
+    for i, word in enumerate(words):
         for h in m.widening.get(word, ()):
-            if h.languages & found.languages:
+            if h.languages & found.languages and (found.tier == "request" or _names_all(m, words, i)):
                 return Found(h, found.tier, found.matched, found.languages, found.bare)
     return found
+
+
+def _names_all(m: Matcher, words: tuple[str, ...], i: int) -> bool:
+    """Beyond the request tier (whose clause holds request words only), the widening word ends the
+    clause or names an SMS object, straight after it or one word on ("удалите меня из всех ваших
+    списков", "unsubscribe me from everything"; not "stop texting me all the time")."""
+    objects = m.vocab.objects
+    return i == len(words) - 1 or any(j < len(words) and run_at(objects, words, j) for j in (i + 1, i + 2))
 
 
 def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, frozenset[str]] | None:

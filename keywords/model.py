@@ -29,7 +29,7 @@ PUBLIC_INTENT = {"opt_out": "opt_out", "opt_out_all": "opt_out", "opt_in": "opt_
 # Per-language word lists (text, line), in file order; see keywords.yaml's header for each.
 WORD_LISTS = ("courtesy", "guards", "other_channels", "sms_words", "protected", "promotional",
               "request", "objects", "with_object", "refusals", "keep", "banter", "topics", "reasons", "conjunctions",
-              "again", "qualifiers")
+              "again", "qualifiers", "everything")
 
 # The words the FCC (2024 revocation rule) says always revoke consent, alone or with courtesy.
 FCC_KEYWORDS = ("stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe")
@@ -80,6 +80,7 @@ class Language:
     conjunctions: list[tuple[str, int]] = field(default_factory=list)
     again: list[tuple[str, int]] = field(default_factory=list)
     qualifiers: list[tuple[str, int]] = field(default_factory=list)
+    everything: list[tuple[str, int]] = field(default_factory=list)
     # (keyword as written, inflected form, line): forms listed for languages without a stemmer
     inflections: list[tuple[str, str, int]] = field(default_factory=list)
     replies: dict[str, ReplyText] = field(default_factory=dict)

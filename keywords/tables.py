@@ -113,7 +113,7 @@ class Tables(FuzzyTier):
                     anchor = max(run, key=lambda w: (w not in self.vocab.request and w not in self.exact, len(w)))
                     table.setdefault(anchor, []).append((run, h, run.index(anchor)))
         self.phrase_anchors = frozenset((*self.phrase_runs, *self.phrases_without_courtesy))
-        self._build_widen()
+        self._build_widen(rf)
         # Request words that may also start a keyword or an opt-out verb ("全" of 全部退订).
         firsts = {h.words[0] for h in self.exact.values() if len(h.words) > 1}
         firsts.update(w[0] for w in self.vocab.with_object)
@@ -124,7 +124,7 @@ class Tables(FuzzyTier):
         # may write apart ("opt out", "un subscribe").
         self.request_pieces = frozenset(self.vocab.request) | self.vocab.objects_alone | _substrings(self.stems.listed)
 
-    def _build_widen(self) -> None:
+    def _build_widen(self, rf: RuleFile) -> None:
         """(opt-out rule, last word) -> the opt_out_all keyword they spell apart ("unsubscribe from all")."""
         self.widen: dict[tuple[str, str], Hit] = {}
         for h in self.exact.values():
@@ -134,7 +134,15 @@ class Tables(FuzzyTier):
         # The words that widen an opt-out to every sender ("all", "alles", "все"), with the
         # STOPALL keyword of each language they do it in.
         self.widening: dict[str, list[Hit]] = {}
-        for (_, word), h in self.widen.items():
+        widening = [(word, h) for (_, word), h in self.widen.items()]
+        # ... and the words of ``everything:`` ("всех", "wszystkich"), with the language's first
+        # STOPALL keyword.
+        for lang in rf.languages.values():
+            stopall = next((self.exact[key] for e in lang.keywords if e.intent == "opt_out_all"
+                            if (key := compact(entry_analysis(e.text).words)) in self.exact), None)
+            if stopall is not None:
+                widening += [(compact(entry_analysis(t).words), stopall) for t, _ in lang.everything]
+        for word, h in widening:
             if all(not (h.languages & other.languages) for other in self.widening.get(word, ())):
                 self.widening.setdefault(word, []).append(h)
 

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keywords import Rules
+from keywords import Rules, RulesError
 from keywords.clauses import _SPLIT
 from keywords.evaluate import label
 from keywords.normalize import analyse, ascii_clauses, unicode_clauses
+from tests.keywords.files import MINIMAL
 
 
 def _decide(rules: Rules, text: str) -> tuple[str, str | None]:
@@ -404,8 +405,10 @@ def test_an_entry_of_several_words_names_another_channel() -> None:
 WIDENED = [
     ("I want to unsubscribe from all of your lists", "opt_out_all"),
     ("bitte alle SMS abbestellen", "opt_out_all"),
-    ("отпишите меня от всех рассылок, пожалуйста", "opt_out"),  # "всех" is no STOPALL word of the file
+    ("отпишите меня от всех рассылок, пожалуйста", "opt_out_all"),  # "всех": an everything word
     ("stop sending me these texts", "opt_out"),
+    ("unsubscribe me from everything", "opt_out_all"),  # the phrase tier: "everything" ends the clause
+    ("please stop texting me all the time", "opt_out"),  # ... names no SMS object: not widened
 ]
 
 
@@ -413,3 +416,24 @@ WIDENED = [
 def test_a_word_of_a_stopall_keyword_widens_a_request(rules: Rules, text: str, want: str) -> None:
     """"all" makes STOP ALL of STOP; in a request it widens the opt-out to every sender the same way."""
     assert label(rules.classify(text)) == want, rules.classify(text).to_dict()
+
+
+EVERYTHING_REFUSED = [
+    ("  en:\n", "  en:\n    everything: [all of it]\n"),  # more than one word
+    ("      keywords: [STOPALL]\n", "      keywords: [STOPALL]\n  xx:\n    everything: [alle]\n"),  # no STOPALL in xx
+]
+
+
+@pytest.mark.parametrize(("old", "new"), EVERYTHING_REFUSED)
+def test_an_everything_word_is_one_word_of_a_language_with_stopall(old: str, new: str) -> None:
+    from keywords.rules import parse_rules
+    assert old in MINIMAL
+    with pytest.raises(RulesError, match="everything word"):
+        parse_rules(MINIMAL.replace(old, new, 1), "k.yaml")
+
+
+def test_an_everything_word_widens_an_opt_out() -> None:
+    from keywords.rules import parse_rules
+    rules = parse_rules(MINIMAL.replace("  en:\n", "  en:\n    everything: [everything]\n", 1), "k.yaml")
+    assert label(rules.classify("stop texting me everything")) == "opt_out_all"
+    assert label(rules.classify("stop texting me")) == "opt_out"

@@ -292,17 +292,19 @@ def _qualified(m: Matcher, words: tuple[str, ...], k: int) -> bool:
     """Words from ``k`` on are request words and SMS objects, or such words, then a qualifier and at
     most QUALIFIER_WORDS other words that say which texts ("los mensajes de la rebaja de verano", "i
     messaggi dei saldi"). A qualifier narrows only an SMS word (texts, messages, SMS: "la suscripción
-    de la caja de frutas" is another subscription), and its words name no other channel ("mensajes de
+    de la caja de frutas" is another subscription) or, with a campaign after it, a promotional object
+    ("le offerte del Black Friday"; "le offerte dei telefoni" asks for fewer offers, not none), and its words name no other channel ("mensajes de
     voz"), topic, keep or banter word, guard or opt-out verb."""
     v = m.vocab
-    sms = m.mentions("sms_words", words[:k])
+    sms, promo = m.mentions("sms_words", words[:k]), not v.promotional.isdisjoint(words[:k])
     while k < len(words):
         qualifier = run_at(v.qualifiers, words, k) if words[k] in v.qualifiers else 0
-        if qualifier and sms:
+        if qualifier and (sms or (promo and not v.promotional.isdisjoint(words[qualifier:]))):
             return _plain_tail(m, words, qualifier)
         end = run_at(v.objects, words, k)
         if end:
             sms = sms or m.mentions("sms_words", words[k:end])
+            promo = promo or not v.promotional.isdisjoint(words[k:end])
             k = end
         elif words[k] in v.request:
             k += 1

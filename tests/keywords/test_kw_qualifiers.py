@@ -22,6 +22,9 @@ NAMED = [
     ("how do i stop messages from going to spam", "none"),
     ("basta con i messaggi dei saldi ma continuate a mandare le offerte", "none"),
     ("Basta con le offerte dei telefoni", "none"),  # offers, not an SMS word: another preference
+    # ... unless a campaign follows: the offers of a sale are the marketing texts themselves.
+    ("Non mandatemi più le offerte del black friday", "opt_out"),
+    ("No vull rebre més les ofertes de Black Friday", "opt_out"),
 ]
 
 

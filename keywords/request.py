@@ -130,10 +130,8 @@ class Vocabulary:
 
     def determiners_of(self, languages: frozenset[str]) -> frozenset[str]:
         """The determiners of all these languages, united once per set of languages."""
-        found = self._determiners_of.get(languages)
-        if found is None:
-            found = frozenset().union(*(self.determiners.get(code, frozenset()) for code in languages))
-            self._determiners_of[languages] = found
+        if (found := self._determiners_of.get(languages)) is None:
+            found = self._determiners_of[languages] = frozenset().union(*(self.determiners.get(c, frozenset()) for c in languages))
         return found
 
 

@@ -160,15 +160,16 @@ class Matcher(Tables):
         return not self.triggers.isdisjoint(words) or self.stems.any_form(words)
 
     def help_clause(self, words: tuple[str, ...]) -> Found | None:
-        """A clause that is a help keyword, alone or with courtesy or request words ("what is this? help",
-        "can you help me"): a help reply is harmless, so the closed class of request words may stand by it."""
+        """A clause that is a help keyword, alone or with courtesy or request words or SMS objects ("what is
+        this? help", "can you help me", "help with these texts"): a help reply is harmless, so the closed
+        class of request words may stand by it."""
         if self.help_anchors.isdisjoint(words) and not self.stems.any_form(words):
             return None
         hit = self.exact.get(compact(words))
         if hit is None and len(words) <= self.settings.max_courtesy_words and self.pieces.issuperset(words):
             hit = (self._courtesy(words) or (None, None))[0]
-        if hit is None:
-            rest = tuple(w for w in words if w not in self.vocab.request)
+        if hit is None:  # "necessito ajuda amb aquests missatges": SMS objects may stand by it too
+            rest = tuple(w for w in words if w not in self.vocab.request and w not in self.vocab.objects_alone)
             hit = self.exact.get(compact(rest)) if 0 < len(rest) < len(words) else None
             if hit is None and len(rest) == 1 and (form := self.stems.lookup(rest[0])) is not None:
                 hit = form.hit  # "potrzebuję pomocy": an inflected help keyword

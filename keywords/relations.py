@@ -17,13 +17,14 @@ if TYPE_CHECKING:
 
 
 def again(m: Matcher, words: tuple[str, ...]) -> Found | None:
-    """Shape 3, re-subscribe only: an `again` word and an SMS object or a re-subscribe keyword form,
-    with only request words beside them ("I want your texts again", "quiero recibir mensajes otra
-    vez", "ich will die SMS wieder haben"): an ask, answered by asking for START."""
+    """Shape 3, re-subscribe only: an `again` word and an SMS object, a promotional word or a
+    re-subscribe keyword form, with only request words and at most one unknown word (the verb) beside
+    them ("I want your texts again", "quiero recibir mensajes otra vez", "šaljite mi opet ponude"): an
+    ask, answered by asking for START, which changes nothing."""
     v = m.vocab
-    if not has_run(v.again, v.again_anchors, words):
+    if not has_run(v.again, v.again_anchors, words) or not _plain_again(m, words):
         return None
-    seen_again, seen_object, langs = None, False, frozenset[str]()
+    seen_again, seen_object, langs, unknown = None, False, frozenset[str](), 0
     i = 0
     while i < len(words):
         end = run_at(v.again, words, i)
@@ -39,14 +40,35 @@ def again(m: Matcher, words: tuple[str, ...]) -> Found | None:
         if k is not None and k[1].intent in ("opt_in", "ask"):
             seen_object, i = True, k[0]
             continue
+        if k is None and words[i] in v.promotional:  # "send me your offers again"
+            seen_object, i = True, i + 1
+            continue
         if words[i] not in v.request:
-            return None
+            # One word the file does not know, the verb ("присылайте", "šaljite"): an ask changes nothing.
+            unknown += 1
+            if unknown > 1 or k is not None or len(words[i]) < 3 or not words[i].isalpha():
+                return None
+            i += 1
+            continue
         langs = narrow(langs, v.request[words[i]])
         i += 1
     if seen_again is None or not seen_object:
         return None
     code = frozenset({v.again_langs[seen_again]})
     return Found(Hit("ask", " ".join(seen_again), code, seen_again), "request", " ".join(seen_again), (code & langs) or code)
+
+
+def _plain_again(m: Matcher, words: tuple[str, ...]) -> bool:
+    """No guard ("never send me offers again"), other channel, topic or opt-out verb in the clause."""
+    v = m.vocab
+    # A guard that is a request word too is another language's ("ko": Vietnamese "not", Tagalog "I").
+    if m.mentions("other_channels", words):
+        return False
+    if any(w in m.single_guards and w not in v.request and w not in m.exact for w in words):
+        return False
+    if has_run(v.topics, v.topic_anchors, words):
+        return False
+    return not any(run_at(v.with_object_runs, words, i) for i, w in enumerate(words) if w in v.with_object_runs)
 
 
 def supports(m: Matcher, words: tuple[str, ...]) -> bool:

@@ -22,6 +22,13 @@ from keywords import Rules
     pytest.param("potrzebuję pomocy", "help", id="inflected-help"),
     pytest.param("Helpful, thanks", "none", id="helpful-is-protected"),
     pytest.param("help me find the store", "none", id="help-with-a-task"),
+    pytest.param("I need help with these texts", "help", id="help-with-an-sms-object"),
+    pytest.param("send me the offers again", "ask", id="again-with-a-promotional-word"),
+    pytest.param("šaljite mi opet ponude", "ask", id="again-with-one-unknown-verb"),
+    pytest.param("please send the code again", "none", id="again-with-a-topic"),
+    pytest.param("can you resend the invoice again", "none", id="again-with-two-unknown-words"),
+    pytest.param("never send me offers again", "opt_out", id="again-guarded"),
+    pytest.param("send me the offers again by email", "none", id="again-on-another-channel"),
 ])
 def test_loose_wording(rules: Rules, text: str, kind: str) -> None:
     assert rules.classify(text).kind == kind

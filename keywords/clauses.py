@@ -144,10 +144,13 @@ def _rank(f: Found) -> tuple[int, int]:
 
 
 def decide(m: Matcher, text: str, n: Normalized) -> Found | None:
-    """Decide each clause and combine them (see the module's table)."""
-    if not m.may_decide(n.words):
-        return None
-    parts = clauses(m, text, n)
+    """Decide each clause and combine them (see the module's table), compounds read as the SMS object
+    they end in (Tables.decompound)."""
+    return _decide(m, text, n._replace(words=m.decompound(n.words))) if m.may_decide(n.words) else None
+
+
+def _decide(m: Matcher, text: str, n: Normalized) -> Found | None:
+    parts = [m.decompound(words) for words in clauses(m, text, n)]
     several = len(parts) > 1
     # Each clause on its own first: what takes a decision back only matters once a clause decides.
     decided = [_clause(m, words, SINGLE_CLAUSE_INTENTS, n.words, several) for words in parts]

@@ -17,6 +17,7 @@ from keywords.request import Runs, Vocabulary, _runs
 from keywords.stems import StemIndex
 
 CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
+COMPOUND_HEAD, COMPOUND_END = 3, 5
 
 
 class Tables(FuzzyTier):
@@ -66,12 +67,36 @@ class Tables(FuzzyTier):
         self.max_segment_words = max(self.max_keyword_words, self.max_courtesy_words)
         self._build_clause_tables(rf)
         self._build_fuzzy()
-        # Every word the file knows, in any language and list: the hint's "unknown" is none of them.
+        self._build_known(rf)
+
+    def _build_known(self, rf: RuleFile) -> None:
+        """Every word the file knows, and compounds ending in an SMS object ("tarjousviestejä",
+        "Werbenachrichten"), by word, found once."""
+        # The hint's "unknown" is none of these words, in any language and list.
         self.known = frozenset(w for lang in rf.languages.values()
                                for text in (*(e.text for e in (*lang.keywords, *lang.phrases)),
                                             *(t for name in WORD_LISTS for t, _ in getattr(lang, name)),
                                             *(f for _, f, _ in lang.inflections))
                                for w in entry_analysis(text).words)
+        self.compound_ends = frozenset(w for w in (*self.vocab.objects_alone, *self.sms_words) if len(w) >= COMPOUND_END)
+        self._compounds: dict[str, str] = {}
+
+    def decompound(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """``words`` with each word the file does not know that ends in an SMS object of COMPOUND_END
+        letters or more, after COMPOUND_HEAD or more, read as that object ("black friday
+        tarjousviestejä" as "... viestejä"): compounding languages write the campaign into the noun."""
+        if self.known.issuperset(words):
+            return words
+        return tuple(self._compound(w) if w not in self.known else w for w in words)
+
+    def _compound(self, word: str) -> str:
+        found = self._compounds.get(word)
+        if found is None:
+            ends = (word[j:] for j in range(COMPOUND_HEAD, len(word) - COMPOUND_END + 1))
+            found = next((end for end in ends if end in self.compound_ends), word) if word.isalpha() else word
+            if len(self._compounds) < 100_000:  # bounded: every unknown word of every message passes here
+                self._compounds[word] = found
+        return found
 
     def _build_clause_tables(self, rf: RuleFile) -> None:
         """The request tier's and the clauses' tables, and the anchor words that rule them out cheaply."""

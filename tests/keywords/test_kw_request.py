@@ -437,3 +437,17 @@ def test_an_everything_word_widens_an_opt_out() -> None:
     rules = parse_rules(MINIMAL.replace("  en:\n", "  en:\n    everything: [everything]\n", 1), "k.yaml")
     assert label(rules.classify("stop texting me everything")) == "opt_out_all"
     assert label(rules.classify("stop texting me")) == "opt_out"
+
+
+COMPOUNDS = [
+    ("Hör auf mit den Rabattnachrichten", "opt_out"),  # Rabatt + Nachrichten
+    ("sluta skicka reklammeddelanden", "opt_out"),
+    ("ingen flere tilbudsbeskeder", "opt_out"),
+    ("stop sending me the spasms", "none"),  # "sms" is too short an end to split at
+    ("Hör auf mit den Sprachnachrichten", "none"),  # a word the file knows (voice messages) stays itself
+]
+
+
+@pytest.mark.parametrize(("text", "want"), COMPOUNDS, ids=[c[0] for c in COMPOUNDS])
+def test_a_compound_ending_in_an_sms_object_reads_as_that_object(rules: Rules, text: str, want: str) -> None:
+    assert label(rules.classify(text)) == want, rules.classify(text).to_dict()

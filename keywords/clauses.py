@@ -52,7 +52,8 @@ from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, analyse, ascii_clauses, unicode_clauses
 from keywords.relations import again, supports, takes_back
 from keywords.typos import is_typo
-from keywords.request import has_run, only_request, run_at, verb_alone, with_object
+from keywords.request import only_request, verb_alone, with_object
+from keywords.vocabulary import has_run, run_at
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher

@@ -29,7 +29,7 @@ from keywords.normalize import analyse, squeeze
 from keywords.typos import FIRST_LETTER_FROM, NEIGHBOURS, is_typo
 
 if TYPE_CHECKING:
-    from keywords.request import Vocabulary
+    from keywords.vocabulary import Vocabulary
 
 HELP_DROP_FROM = 4
 Ranked = tuple[tuple[int, float, int], Hit, float, frozenset[str]]

@@ -85,7 +85,7 @@ from keywords.clauses import decide, misspelt_request
 from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit, Match, compact, narrow
 from keywords.model import HINT
 from keywords.normalize import analyse
-from keywords.request import _runs, has_run
+from keywords.vocabulary import _runs, has_run
 from keywords.tables import Tables
 
 __all__ = ["FUZZY_PRIORITY", "PRIORITY", "Hit", "Match", "Matcher", "compact"]

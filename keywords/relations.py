@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, Found, Hit, narrow
-from keywords.request import has_run, keyword_at, run_at
+from keywords.request import keyword_at
+from keywords.vocabulary import has_run, run_at
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher

@@ -13,7 +13,7 @@ from keywords.entries import entry_analysis
 from keywords.fuzzy import FuzzyTier
 from keywords.hits import Hit, compact
 from keywords.model import WORD_LISTS, RuleFile
-from keywords.request import Runs, Vocabulary, _runs
+from keywords.vocabulary import Runs, Vocabulary, _runs
 from keywords.stems import StemIndex
 
 CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})

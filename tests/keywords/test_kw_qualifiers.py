@@ -25,6 +25,12 @@ NAMED = [
     # ... unless a campaign follows: the offers of a sale are the marketing texts themselves.
     ("Non mandatemi più le offerte del black friday", "opt_out"),
     ("No vull rebre més les ofertes de Black Friday", "opt_out"),
+    # Promotional words right after an opt-out verb stand for the SMS object ...
+    ("quit sending me the black friday promos", "opt_out"),
+    ("stop the coupons please", "opt_out"),
+    # ... not after another word, nor before the verb.
+    ("will the texts stop after the sale?", "none"),
+    ("when does the sale end", "none"),
 ]
 
 

@@ -51,7 +51,7 @@ from rapidfuzz import fuzz
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, analyse, ascii_clauses, unicode_clauses
 from keywords.relations import again, supports, takes_back
-from keywords.typos import is_typo
+from keywords.typos import is_typo, sounds_alike
 from keywords.request import only_request, verb_alone, with_object
 from keywords.vocabulary import has_run, run_at
 
@@ -305,7 +305,7 @@ def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, 
     i = unknown[0]
     found = m.fuzzy(words[i])
     if found is None or found[1].intent not in OPT_OUT_SECTIONS:
-        return _misspelt_sms_word(m, words, i)
+        return _misspelt_word(m, words, i, m.sms_typo_targets) or _misspelt_form(m, words, i)
     fixed = " ".join((*words[:i], *found[1].words, *words[i + 1 :]))
     decided = decide(m, fixed, analyse(fixed))
     if decided is None or decided.hit.intent not in OPT_OUT_SECTIONS:
@@ -317,18 +317,32 @@ def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, 
     return decided.hit, found[2], decided.languages
 
 
-def _misspelt_sms_word(m: Matcher, words: tuple[str, ...], i: int) -> tuple[Hit, float, frozenset[str]] | None:
-    """The one unknown word is a misspelt SMS word ("stop sending me mesages", "stop textng me"): the
-    message read with the SMS word decides, when that makes it an opt-out. Five letters or more, the
-    fuzzy tier's typo model, never a protected word ("testing" is not "texting")."""
+def _misspelt_word(m: Matcher, words: tuple[str, ...], i: int,
+                   targets: dict[str, list[str]]) -> tuple[Hit, float, frozenset[str]] | None:
+    """The one unknown word is a misspelt SMS word ("stop sending me mesages", "stop textng me") or
+    a misspelt listed form of an opt-out verb ("отпешите меня", "odhlste me"): the message read with
+    the target word decides, when that makes it an opt-out. Five letters or more, the fuzzy tier's
+    typo model or one vowel spelt by ear, never a protected word ("testing" is not "texting")."""
     word = words[i]
     if len(word) < 5 or word in m.never_fuzzy:
         return None
     drop = m.settings.fuzzy.drop_letter_from
-    for target in m.sms_typo_targets.get(word[0], ()):
-        if abs(len(target) - len(word)) <= 1 and is_typo(word, target, drop):
+    for target in targets.get(word[0], ()):
+        if abs(len(target) - len(word)) <= 1 and (is_typo(word, target, drop) or sounds_alike(word, target)):
             fixed = " ".join((*words[:i], target, *words[i + 1 :]))
             decided = decide(m, fixed, analyse(fixed))
             if decided is not None and decided.hit.intent in OPT_OUT_SECTIONS:
                 return decided.hit, float(fuzz.ratio(word, target)), decided.languages
     return None
+
+
+def _misspelt_form(m: Matcher, words: tuple[str, ...], i: int) -> tuple[Hit, float, frozenset[str]] | None:
+    """The one unknown word is a misspelt listed form of an opt-out verb ("отпешите меня", "odhlste
+    me"), of the language of the request words around it ("ik stop met roken" is no Hindi "rokein"),
+    and the slip is not in its last letter, where a form is more often another inflection of the
+    verb than a typo ("den mporw na stamatisw" is "I can't stop", not the imperative "stamatise")."""
+    word, v = words[i], m.vocab
+    around = frozenset().union(*(v.request.get(w, frozenset()) for w in (*words[:i], *words[i + 1 :])))
+    targets = {word[0]: [t for t in m.form_typo_targets.get(word[0], ())
+                         if t[-1] == word[-1] and not (around and m.stems.listed[t].hit.languages.isdisjoint(around))]}
+    return _misspelt_word(m, words, i, targets)

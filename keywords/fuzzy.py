@@ -29,6 +29,7 @@ from keywords.normalize import analyse, squeeze
 from keywords.typos import FIRST_LETTER_FROM, NEIGHBOURS, is_typo
 
 if TYPE_CHECKING:
+    from keywords.stems import StemIndex
     from keywords.vocabulary import Vocabulary
 
 HELP_DROP_FROM = 4
@@ -58,6 +59,7 @@ class FuzzyTier:
     courtesy_pieces: frozenset[str]
     sms_words: set[str]
     vocab: Vocabulary
+    stems: StemIndex
 
     def _segments(self, words: tuple[str, ...], i: int) -> list[tuple[int, Hit | None, frozenset[str]]]:
         raise NotImplementedError
@@ -101,6 +103,13 @@ class FuzzyTier:
         for word in sorted(self.sms_words | self.vocab.objects_alone | self.vocab.request.keys()):
             if len(word) >= 5 and word.isalpha() and holds_sms_word.search(word):
                 self.sms_typo_targets.setdefault(word[0], []).append(word)
+        # ... and what a misspelt inflected opt-out verb may be ("отпешите", "odhlste"): listed forms.
+        self.form_typo_targets: dict[str, list[str]] = {}
+        listed = self.stems.listed
+        for word in sorted({w[0] for w in self.stems.listed_words if len(w) == 1}):
+            form = listed.get(word)
+            if form is not None and form.hit.intent in OPT_OUT_SECTIONS and len(word) >= 5 and word.isalpha():
+                self.form_typo_targets.setdefault(word[0], []).append(word)
 
     def _fuzzy_with_courtesy(self, words: tuple[str, ...]) -> tuple[Hit, float, frozenset[str]] | None:
         # One unknown word, everything else courtesy: find where the prefix and suffix segment.

@@ -76,3 +76,18 @@ def is_typo(word: str, keyword: str, drop_letter_from: int, first_letter: bool =
     if lw == lk - 1 and lk >= drop_letter_from:  # one dropped letter
         return any(keyword[:i] + keyword[i + 1 :] == word for i in range(1, lk))
     return False
+
+
+# Vowels spelt by ear rather than by key: unstressed е/и and о/а in Russian, и/і in Ukrainian, i/y
+# in Latin-script languages ("отпешите", "відпишить", "odhlasyt"). Only for long words checked in
+# context (a misspelt inflected verb or SMS word), never for keywords alone.
+_SOUND_ALIKE = frozenset({("е", "и"), ("и", "е"), ("о", "а"), ("а", "о"), ("и", "і"), ("і", "и"),
+                          ("i", "y"), ("y", "i")})
+
+
+def sounds_alike(word: str, target: str) -> bool:
+    """True when ``word`` is ``target`` with one vowel after the first letter spelt by ear."""
+    if len(word) != len(target) or len(word) < 5:
+        return False
+    diff = [i for i in range(len(word)) if word[i] != target[i]]
+    return len(diff) == 1 and diff[0] > 0 and (target[diff[0]], word[diff[0]]) in _SOUND_ALIKE

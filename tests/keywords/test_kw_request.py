@@ -324,6 +324,13 @@ MISSPELT_IN_A_REQUEST = [
     ("stop textng me", "opt_out"),
     ("stop testing me", "none"),  # protected: a real word one slip from "texting"
     ("I want more mesages", "none"),  # spelt right, still no opt-out
+    # A misspelt inflected form of an opt-out verb, typed or spelt by ear.
+    ("отпешите меня", "opt_out"),
+    ("відпишить мене", "opt_out"),
+    ("odhlste me", "opt_out"),
+    ("wypsizcie mnie", "opt_out"),
+    ("Ik stop met roken", "none"),  # "roken" is one slip from a Hindi form, but the words are Dutch
+    ("den mporw na stamatisw", "none"),  # another ending is another inflection: "I can't stop"
 ]
 
 

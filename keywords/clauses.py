@@ -169,7 +169,7 @@ def _decide(m: Matcher, text: str, n: Normalized) -> Found | None:
         decided = [None if f is not None and f.matched is not None and len(words) == 1 and words[0] in asked else f
                    for words, f in zip(parts, decided)]
     if all(f is None for f in decided):
-        return m.help_clause(parts[0]) if len(parts) == 1 else None  # "can you help me"
+        return m.help_clause(parts[0], whole=True) if len(parts) == 1 else None  # "can you help me"
     best: Found | None = None
     taken_back = banter = refused = False
     unsupported = 0  # clauses that neither decide nor support a bare keyword ("Stop, I'm on my way")
@@ -189,7 +189,7 @@ def _decide(m: Matcher, text: str, n: Normalized) -> Found | None:
             taken_back or (best.bare and (banter or unsupported or refused))):
         return None
     if best is None and len(parts) == 1:
-        best = m.help_clause(parts[0])
+        best = m.help_clause(parts[0], whole=True)
     if best is not None and best.tier == "request" and several and best.hit.intent in ("opt_in", "ask"):
         # A re-subscribe among other clauses only asks for START, and only if nothing speaks against it.
         if taken_back or banter or unsupported:

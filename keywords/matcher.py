@@ -159,10 +159,13 @@ class Matcher(Tables):
         """Cheap test before clauses: some word starts a keyword, phrase or opt-out verb, or inflects one."""
         return not self.triggers.isdisjoint(words) or self.stems.any_form(words)
 
-    def help_clause(self, words: tuple[str, ...]) -> Found | None:
-        """A clause that is a help keyword, alone or with courtesy or request words or SMS objects ("what is
-        this? help", "can you help me", "help with these texts"): a help reply is harmless, so the closed
-        class of request words may stand by it."""
+    def help_clause(self, words: tuple[str, ...], whole: bool = False) -> Found | None:
+        """A clause that is a help keyword, alone or with courtesy or request words or SMS objects ("what
+        is this? help", "can you help me", "help with these texts"), or, when it is the ``whole`` message,
+        about no other topic and with no opt-out keyword after, that begins with a help keyword of two
+        words or more, not a help word and a request word ("who is this and why do you text me"; not
+        "help me find the store"): a help reply is harmless, so request words, and what follows a help
+        question, may stand by it."""
         if self.help_anchors.isdisjoint(words) and not self.stems.any_form(words):
             return None
         hit = self.exact.get(compact(words))
@@ -173,7 +176,16 @@ class Matcher(Tables):
             hit = self.exact.get(compact(rest)) if 0 < len(rest) < len(words) else None
             if hit is None and len(rest) == 1 and (form := self.stems.lookup(rest[0])) is not None:
                 hit = form.hit  # "potrzebuję pomocy": an inflected help keyword
+        if hit is None and whole and not has_run(self.vocab.topics, self.vocab.topic_anchors, words):
+            # "who is this and why do you have my number?": a help question begins the message
+            hit = next((h for j in range(min(len(words) - 1, self.max_keyword_words), 1, -1)
+                        if (h := self.exact.get(compact(words[:j]))) is not None and h.intent == "help"
+                        and (j > 2 or words[1] not in self.vocab.request)  # not "help me find the store"
+                        and not any(self._opts_out(w) for w in words[j:])), None)  # not "qui es? para"
         return Found(hit, "courtesy", None, hit.languages) if hit is not None and hit.intent == "help" else None
+
+    def _opts_out(self, word: str) -> bool:
+        return (hit := self.exact.get(word)) is not None and hit.intent in OPT_OUT_SECTIONS
 
     def _emoji(self, text: str, normalized: str) -> Match | None:
         if text.isascii() or not any(e in text for e in STOP_EMOJI):
@@ -191,8 +203,7 @@ class Matcher(Tables):
         if emoji is None:
             return None
         for i, word in enumerate(words):
-            if word not in self.vocab.request and not (
-                    (k := self.exact.get(word)) is not None and k.intent in OPT_OUT_SECTIONS):
+            if word not in self.vocab.request and not self._opts_out(word):
                 return None
         return emoji
 

@@ -160,7 +160,7 @@ def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str 
             # What follows the object stays a request ("... texts please") or says which texts ("... texts
             # about the shoe sale"), not another topic ("stop my subscription box from shipping").
             return Found(hit, "request", matched, hit.languages) if _qualified(m, words, obj) else None
-        if (words[j] in m.guard_ends and m.guarded(words, j + 1)) or _opt_out_verb(m, words, j) is not None:
+        if (words[j] in m.guard_ends and m.guarded(words, j + 1)) or _second_verb(m, words, j):
             return None  # "no quiero cancelar mis mensajes": a negated opt-out is none
         if strict and words[j] not in v.request:
             # "I don't want to miss these texts": a refusal takes request words only, or a campaign
@@ -168,6 +168,17 @@ def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str 
             named = _campaign(m, words, j, hit.languages, j == end)
             return Found(hit, "request", matched, hit.languages) if named and _qualified(m, words, named) else None
     return None
+
+
+def _second_verb(m: Matcher, words: tuple[str, ...], j: int) -> bool:
+    """An opt-out verb at ``j`` after the first one, other than a with_object word right before an SMS
+    object, which says the same again ("não quero receber mais nenhuma mensagem")."""
+    verb = _opt_out_verb(m, words, j)
+    if verb is None:
+        return False
+    end = verb[0]
+    return (verb[2] is not None or words[j:end] not in m.vocab.with_object or end >= len(words)
+            or not run_at(m.vocab.objects, words, end))
 
 
 def _promos(promotional: frozenset[str], words: tuple[str, ...], j: int) -> int:

@@ -183,6 +183,8 @@ OBJECT_NEEDED = [
     ("stop by and text me the address", "none"),
     ("I'll block this number", "none"),
     ("please delete my account", "none"),
+    ("none of your texts please", "opt_out"),
+    ("I dont want to delete my texts", "none"),  # a second verb after a refusal: another wish
 ]
 
 

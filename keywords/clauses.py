@@ -191,8 +191,11 @@ def _decide(m: Matcher, text: str, n: Normalized) -> Found | None:
     if best is None and len(parts) == 1:
         best = m.help_clause(parts[0], whole=True)
     if best is not None and best.tier == "request" and several and best.hit.intent in ("opt_in", "ask"):
-        # A re-subscribe among other clauses only asks for START, and only if nothing speaks against it.
-        if taken_back or banter or unsupported:
+        # A re-subscribe among other clauses only asks for START, and only if nothing speaks against it:
+        # a bare keyword needs every other clause to support it ("Start, I'm on my way" is none), a
+        # request that names the texts or says "again" does not ("Predomislila sam se, šaljite mi
+        # opet ponude": the change of mind needs no listing).
+        if taken_back or banter or (unsupported and best.bare):
             return None
         best = Found(Hit("ask", best.hit.rule, best.hit.languages, best.hit.words), best.tier, best.matched,
                      best.languages, best.bare)

@@ -29,6 +29,8 @@ from keywords import Rules
     pytest.param("who is this stop", "opt_out", id="help-question-before-an-opt-out"),
     pytest.param("send me the offers again", "ask", id="again-with-a-promotional-word"),
     pytest.param("šaljite mi opet ponude", "ask", id="again-with-one-unknown-verb"),
+    pytest.param("Predomislila sam se, šaljite mi opet ponude", "ask", id="again-after-an-unlisted-change-of-mind"),
+    pytest.param("Start, I am on my way", "none", id="bare-start-beside-an-unrelated-clause"),
     pytest.param("please send the code again", "none", id="again-with-a-topic"),
     pytest.param("can you resend the invoice again", "none", id="again-with-two-unknown-words"),
     pytest.param("never send me offers again", "opt_out", id="again-guarded"),

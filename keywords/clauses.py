@@ -46,12 +46,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz
-
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, analyse, ascii_clauses, unicode_clauses
 from keywords.relations import again, supports, takes_back
-from keywords.typos import is_typo, sounds_alike
 from keywords.request import only_request, verb_alone, with_object
 from keywords.vocabulary import has_run, run_at
 
@@ -65,9 +62,9 @@ _WEAK = ".,:"
 _WORD_AFTER = r"[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 # The same as [strong]+|[weak](?!word), written to begin with one character class: the regex
 # engine then skips to the next punctuation mark instead of trying every position.
-_SPLIT = re.compile(rf"[{re.escape(_STRONG + _WEAK)}](?:(?<=[{re.escape(_STRONG)}])[{re.escape(_STRONG)}]*"
+SPLIT = re.compile(rf"[{re.escape(_STRONG + _WEAK)}](?:(?<=[{re.escape(_STRONG)}])[{re.escape(_STRONG)}]*"
                     rf"|(?<=[{re.escape(_WEAK)}])(?!{_WORD_AFTER}))")
-_TRAILING = " \t" + _STRONG + _WEAK
+TRAILING = " \t" + _STRONG + _WEAK
 _THAI_SPACE = re.compile("(?<=[\u0e01-\u0e5b]) +(?=[\u0e01-\u0e5b])")
 _TIER_ORDER = {"phrase": 0, "request": 1}
 SINGLE_CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
@@ -76,13 +73,13 @@ SINGLE_CLAUSE_INTENTS = frozenset({"opt_out", "opt_out_all", "opt_in", "ask"})
 def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
     """The message's clauses as normalised words, split at punctuation, then at conjunctions."""
     if n.folded and _THAI_SPACE.search(n.folded):  # Thai writes no commas: a space ends a clause
-        parts = unicode_clauses(text, _SPLIT, _THAI_SPACE.sub("\n", n.folded))
-    elif _SPLIT.search(text.rstrip(_TRAILING)) is None:  # at most a final "?" or "!": one clause
+        parts = unicode_clauses(text, SPLIT, _THAI_SPACE.sub("\n", n.folded))
+    elif SPLIT.search(text.rstrip(TRAILING)) is None:  # at most a final "?" or "!": one clause
         parts = [n.words]
     elif text.isascii():
-        parts = ascii_clauses(text, _SPLIT)
+        parts = ascii_clauses(text, SPLIT)
     else:
-        parts = unicode_clauses(text, _SPLIT, n.folded)
+        parts = unicode_clauses(text, SPLIT, n.folded)
     if m.conjunctions.keys().isdisjoint(n.words):
         return parts
     out: list[tuple[str, ...]] = []
@@ -111,7 +108,7 @@ def asked_words(text: str, n: Normalized) -> frozenset[str]:
     source = n.folded or text
     out: set[str] = set()
     start = 0
-    for mark in _SPLIT.finditer(source):
+    for mark in SPLIT.finditer(source):
         if "?" in mark.group() or "؟" in mark.group():
             out.update(analyse(source[start : mark.start()]).words)
         start = mark.end()
@@ -291,61 +288,3 @@ def _names_all(m: Matcher, words: tuple[str, ...], i: int) -> bool:
     списков", "unsubscribe me from everything"; not "stop texting me all the time")."""
     objects = m.vocab.objects
     return i == len(words) - 1 or any(j < len(words) and run_at(objects, words, j) for j in (i + 1, i + 2))
-
-
-def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, frozenset[str]] | None:
-    """One misspelt opt-out keyword among request words or beside an SMS object ("please unsuscribe
-    me", "stpo texting me"): the message read with the keyword it is a typo of decides, as it would
-    spelt right; one sentence, no question, and the typo model of the fuzzy tier (protected words
-    never match)."""
-    words = n.words
-    if n.question or len(words) < 2 or _SPLIT.search(text.rstrip(_TRAILING)) is not None:
-        return None
-    v = m.vocab
-    unknown = [i for i, w in enumerate(words) if w not in v.request and w not in v.objects_alone and w not in m.pieces]
-    if len(unknown) != 1 or not words[unknown[0]].isalpha():
-        return None
-    i = unknown[0]
-    found = m.fuzzy(words[i])
-    if found is None or found[1].intent not in OPT_OUT_SECTIONS:
-        return _misspelt_word(m, words, i, m.sms_typo_targets) or _misspelt_form(m, words, i)
-    fixed = " ".join((*words[:i], *found[1].words, *words[i + 1 :]))
-    decided = decide(m, fixed, analyse(fixed))
-    if decided is None or decided.hit.intent not in OPT_OUT_SECTIONS:
-        return None
-    # The corrected word must be what decides: "à la fin du mois" without "mois" is already FIN.
-    rest = " ".join((*words[:i], *words[i + 1 :]))
-    if (without := decide(m, rest, analyse(rest))) is not None and without.hit.intent in OPT_OUT_SECTIONS:
-        return None
-    return decided.hit, found[2], decided.languages
-
-
-def _misspelt_word(m: Matcher, words: tuple[str, ...], i: int,
-                   targets: dict[str, list[str]]) -> tuple[Hit, float, frozenset[str]] | None:
-    """The one unknown word is a misspelt SMS word ("stop sending me mesages", "stop textng me") or
-    a misspelt listed form of an opt-out verb ("отпешите меня", "odhlste me"): the message read with
-    the target word decides, when that makes it an opt-out. Five letters or more, the fuzzy tier's
-    typo model or one vowel spelt by ear, never a protected word ("testing" is not "texting")."""
-    word = words[i]
-    if len(word) < 5 or word in m.never_fuzzy:
-        return None
-    drop = m.settings.fuzzy.drop_letter_from
-    for target in targets.get(word[0], ()):
-        if abs(len(target) - len(word)) <= 1 and (is_typo(word, target, drop) or sounds_alike(word, target)):
-            fixed = " ".join((*words[:i], target, *words[i + 1 :]))
-            decided = decide(m, fixed, analyse(fixed))
-            if decided is not None and decided.hit.intent in OPT_OUT_SECTIONS:
-                return decided.hit, float(fuzz.ratio(word, target)), decided.languages
-    return None
-
-
-def _misspelt_form(m: Matcher, words: tuple[str, ...], i: int) -> tuple[Hit, float, frozenset[str]] | None:
-    """The one unknown word is a misspelt listed form of an opt-out verb ("отпешите меня", "odhlste
-    me"), of the language of the request words around it ("ik stop met roken" is no Hindi "rokein"),
-    and the slip is not in its last letter, where a form is more often another inflection of the
-    verb than a typo ("den mporw na stamatisw" is "I can't stop", not the imperative "stamatise")."""
-    word, v = words[i], m.vocab
-    around = frozenset().union(*(v.request.get(w, frozenset()) for w in (*words[:i], *words[i + 1 :])))
-    targets = {word[0]: [t for t in m.form_typo_targets.get(word[0], ())
-                         if t[-1] == word[-1] and not (around and m.stems.listed[t].hit.languages.isdisjoint(around))]}
-    return _misspelt_word(m, words, i, targets)

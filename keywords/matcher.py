@@ -19,7 +19,7 @@ Tiers, tried in this order; the first that decides wins (mailroom style)::
               or one misspelt opt-out keyword or SMS      "please unsuscribe me",
               word in one sentence that, spelt right, the "stpo texting me",
               tiers above take as an opt-out              "stop sending me mesages"
-              (clauses.misspelt_request)
+              (misspelt.misspelt_request)
     (none)    anything else: a keyword inside an ordinary sentence never counts
 
 Clauses (split at punctuation and conjunctions) and how they combine: keywords/clauses.py.
@@ -81,7 +81,8 @@ and only by the stemmers of its script.
 
 from __future__ import annotations
 
-from keywords.clauses import decide, misspelt_request
+from keywords.clauses import decide
+from keywords.misspelt import misspelt_request
 from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit, Match, compact, narrow
 from keywords.model import HINT
 from keywords.normalize import analyse

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keywords import Rules, RulesError
-from keywords.clauses import _SPLIT
+from keywords.clauses import SPLIT
 from keywords.evaluate import label
 from keywords.normalize import analyse, ascii_clauses, unicode_clauses
 from tests.keywords.files import MINIMAL
@@ -299,7 +299,7 @@ def test_ask_reply_names_start_and_changes_nothing(rules: Rules) -> None:
 @given(st.lists(st.sampled_from(list("stopSTOP i a 0135.,:;!?'`\n") + ["please", "texts", "S.T.O.P"]), max_size=30).map("".join))
 def test_ascii_clauses_are_the_pieces_analysed_one_by_one(text: str) -> None:
     """The one-pass ASCII split is only a shortcut: the same words as analysing each piece."""
-    assert ascii_clauses(text, _SPLIT) == [w for piece in _SPLIT.split(text) if (w := analyse(piece).words)]
+    assert ascii_clauses(text, SPLIT) == [w for piece in SPLIT.split(text) if (w := analyse(piece).words)]
 
 
 def test_unicode_clauses_are_the_pieces_analysed_one_by_one() -> None:
@@ -308,8 +308,8 @@ def test_unicode_clauses_are_the_pieces_analysed_one_by_one() -> None:
 
     for row in ROWS:
         if not row.message.isascii():
-            want = [w for piece in _SPLIT.split(row.message) if (w := analyse(piece).words)]
-            assert unicode_clauses(row.message, _SPLIT) == want, row.message
+            want = [w for piece in SPLIT.split(row.message) if (w := analyse(piece).words)]
+            assert unicode_clauses(row.message, SPLIT) == want, row.message
 
 
 MISSPELT_IN_A_REQUEST = [

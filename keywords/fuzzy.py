@@ -44,7 +44,7 @@ def accepts(hit: Hit, word: str, key: str, drop_letter_from: int) -> bool:
     """The typo model for one intent (see the module's table); the first letter already matched or is swapped."""
     if hit.intent == "help":
         return is_typo(word, key, HELP_DROP_FROM, substitute=False)
-    if hit.intent == "opt_in":  # answered with a question (ask), never a re-subscription: "STRT"
+    if hit.intent in ("opt_in", "ask"):  # answered with a question (ask), never a re-subscription: "STRT"
         return is_typo(word, key, HELP_DROP_FROM)
     return is_typo(word, key, drop_letter_from)
 
@@ -80,7 +80,9 @@ class FuzzyTier:
         if not fz.enabled:
             return
         for key, hit in self.exact.items():
-            if hit.intent in fz.intents and key.isalpha() and _is_cjk_free(key):
+            # A typo of a sign-up word ("SUBSCIBE") asks for START as an opt_in typo does.
+            typed = hit.intent in fz.intents or (hit.intent == "ask" and "opt_in" in fz.intents and len(key) >= 6)
+            if typed and key.isalpha() and _is_cjk_free(key):
                 bucket = self.fuzzy_buckets.setdefault(len(key), [])
                 self.fuzzy_by_first.setdefault((len(key), key[0]), []).append((len(bucket), key))
                 self.fuzzy_by_two.setdefault((len(key), key[:2]), []).append((len(bucket), key))

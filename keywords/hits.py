@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PRIORITY = {"opt_out_all": 0, "opt_out": 1, "opt_in": 2, "ask": 3, "join": 4, "confirm": 5, "help": 6}
-FUZZY_PRIORITY = {"opt_out": 0, "opt_out_all": 1, "opt_in": 2, "help": 3}
+FUZZY_PRIORITY = {"opt_out": 0, "opt_out_all": 1, "opt_in": 2, "ask": 2, "help": 3}
 OPT_OUT_SECTIONS = frozenset({"opt_out", "opt_out_all"})
 
 

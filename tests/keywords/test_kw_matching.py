@@ -45,6 +45,7 @@ CASES = [
     # action ask (test_kw_request.py checks the action), a HELP with swapped letters is help
     ("SUBSCRIBE", "opt_in", "sender", "exact", False),
     ("STRAT", "opt_in", "sender", "fuzzy", True),
+    ("SUBSCIBE", "opt_in", "sender", "fuzzy", True),  # a sign-up word of six letters or more, typed: ask
     ("HLEP", "help", "sender", "fuzzy", True),
     ("END", "opt_out", "sender", "exact", False),
     ("ENF", "none", "sender", None, False),

@@ -40,6 +40,14 @@ def _is_cjk_free(word: str) -> bool:
     return analyse(word).words == (word,)
 
 
+VOWELS = frozenset("aeiou")
+
+
+def consonants(word: str) -> str:
+    """``word`` without its vowels (y counts as a consonant: "istmyrm" keeps it)."""
+    return "".join(c for c in word if c not in VOWELS)
+
+
 def accepts(hit: Hit, word: str, key: str, drop_letter_from: int) -> bool:
     """The typo model for one intent (see the module's table); the first letter already matched or is swapped."""
     if hit.intent == "help":
@@ -105,6 +113,14 @@ class FuzzyTier:
         for word in sorted(self.sms_words | self.vocab.objects_alone | self.vocab.request.keys()):
             if len(word) >= 5 and word.isalpha() and holds_sms_word.search(word):
                 self.sms_typo_targets.setdefault(word[0], []).append(word)
+        # Opt-out keywords and listed forms by their consonants, for words written without their
+        # vowels ("stp", "istmyrm" for "istemiyorum"): Latin script, three consonants or more.
+        self.skeletons: dict[str, list[str]] = {}
+        spelt = [k for k, h in self.exact.items() if h.intent in OPT_OUT_SECTIONS and len(k) >= 4]
+        spelt += [w for w, f in self.stems.listed.items() if f.hit.intent in OPT_OUT_SECTIONS and len(w) >= 5]
+        for word in sorted(set(spelt), key=lambda w: (len(w), w)):  # the shortest first: "stop" before "istop"
+            if word.isascii() and word.isalpha() and len(skeleton := consonants(word)) >= 3:
+                self.skeletons.setdefault(skeleton, []).append(word)
         # ... and what a misspelt inflected opt-out verb may be ("отпешите", "odhlste"): listed forms.
         self.form_typo_targets: dict[str, list[str]] = {}
         listed = self.stems.listed

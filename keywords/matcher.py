@@ -82,7 +82,7 @@ and only by the stemmers of its script.
 from __future__ import annotations
 
 from keywords.clauses import decide
-from keywords.misspelt import misspelt_request
+from keywords.misspelt import misspelt_request, without_vowels
 from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit, Match, compact, narrow
 from keywords.model import HINT
 from keywords.normalize import analyse
@@ -133,7 +133,7 @@ class Matcher(Tables):
                 if hit.intent == "opt_in":  # a typo never re-subscribes by itself: ask for START
                     hit = Hit("ask", hit.rule, hit.languages, hit.words)
                 return Match(hit, "fuzzy", fuzzy[1], fuzzy[2], n.text)
-        if self.fuzzy_buckets and (fuzzy := misspelt_request(self, text, n)) is not None:
+        if self.fuzzy_buckets and (fuzzy := misspelt_request(self, text, n) or without_vowels(self, text, n)):
             return Match(fuzzy[0], "fuzzy", fuzzy[1], fuzzy[2], n.text)
         return (None if n.question else self._hint(words, n.text)) or Match(None, None, 0.0, frozenset(), n.text)
 

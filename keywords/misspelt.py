@@ -7,6 +7,10 @@
 
 One sentence, no question; the fuzzy tier's typo model (and, for words of five letters or more, one
 vowel spelt by ear); protected words never match; the corrected message must be an opt-out.
+
+A word written without its vowels ("stp txting me", "sms istmyrm") is read as the opt-out keyword
+or listed form with the same consonants (without_vowels), in any sentence of a message that is no
+question, unless it is a word of the language all the other words share ("merci stp").
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 
 from keywords.clauses import SPLIT, TRAILING, decide
+from keywords.fuzzy import VOWELS, consonants
 from keywords.hits import OPT_OUT_SECTIONS, Hit
 from keywords.normalize import Normalized, analyse
 from keywords.typos import is_typo, sounds_alike
@@ -80,3 +85,37 @@ def _misspelt_form(m: Matcher, words: tuple[str, ...], i: int) -> tuple[Hit, flo
     targets = {word[0]: [t for t in m.form_typo_targets.get(word[0], ())
                          if t[-1] == word[-1] and not (around and m.stems.listed[t].hit.languages.isdisjoint(around))]}
     return _misspelt_word(m, words, i, targets)
+
+
+def without_vowels(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, frozenset[str]] | None:
+    """A word written without its vowels, txt-speak style ("stp txting me", "sms istmyrm"), read as
+    the opt-out keyword or listed form with its consonants: no vowel after the first letter, three
+    letters or more, Latin script, no question, and the message read so must be a request the
+    clauses decide. A word the other words' common language knows stays itself ("merci stp" is
+    French for "thanks, please")."""
+    words = n.words
+    if n.question or len(words) < 2:
+        return None
+    for i, word in enumerate(words):
+        if (len(word) < 3 or not word.isascii() or not word.isalpha() or not VOWELS.isdisjoint(word[1:])
+                or word in m.exact or word in m.protected or _known_here(m, words, i)):
+            continue
+        for target in m.skeletons.get(consonants(word), ()):
+            fixed = " ".join((*words[:i], target, *words[i + 1 :]))
+            decided = decide(m, fixed, analyse(fixed))
+            if decided is not None and decided.hit.intent in OPT_OUT_SECTIONS:
+                return decided.hit, float(fuzz.ratio(word, target)), decided.languages
+    return None
+
+
+def _known_here(m: Matcher, words: tuple[str, ...], i: int) -> bool:
+    """``words[i]`` is a request or courtesy word of a language every other (listed) word shares."""
+    def langs(w: str) -> frozenset[str]:
+        return m.vocab.request.get(w, frozenset()) | m.courtesy.get(w, frozenset())
+
+    own = langs(words[i])
+    common: frozenset[str] | None = None
+    for w in (*words[:i], *words[i + 1 :]):
+        if found := langs(w):
+            common = found if common is None else common & found
+    return bool(own and common and own & common)

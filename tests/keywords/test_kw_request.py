@@ -333,6 +333,11 @@ MISSPELT_IN_A_REQUEST = [
     ("wypsizcie mnie", "opt_out"),
     ("Ik stop met roken", "none"),  # "roken" is one slip from a Hindi form, but the words are Dutch
     ("den mporw na stamatisw", "none"),  # another ending is another inflection: "I can't stop"
+    # A keyword written without its vowels, txt-speak style.
+    ("stp txting me", "opt_out"),
+    ("sms istmyrm", "opt_out"),
+    ("merci stp", "none"),  # French "thanks, please": the other words' language knows "stp"
+    ("Mi s-a spart ecranul, nu pot citi mesajele", "none"),  # "spart" keeps a vowel after its first letter
 ]
 
 

@@ -96,15 +96,16 @@ def without_vowels(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, fr
     words = n.words
     if n.question or len(words) < 2:
         return None
-    for i, word in enumerate(words):
-        if (len(word) < 3 or not word.isascii() or not word.isalpha() or not VOWELS.isdisjoint(word[1:])
-                or word in m.exact or word in m.protected or _known_here(m, words, i)):
-            continue
-        for target in m.skeletons.get(consonants(word), ()):
-            fixed = " ".join((*words[:i], target, *words[i + 1 :]))
-            decided = decide(m, fixed, analyse(fixed))
-            if decided is not None and decided.hit.intent in OPT_OUT_SECTIONS:
-                return decided.hit, float(fuzz.ratio(word, target)), decided.languages
+    # The fewest vowels put back first ("pls stp": "stp" is "stop" before "pls" is any longer word).
+    options = sorted((len(target) - len(word), i, target) for i, word in enumerate(words)
+                     if len(word) >= 3 and word.isascii() and word.isalpha() and VOWELS.isdisjoint(word[1:])
+                     and word not in m.exact and word not in m.protected and not _known_here(m, words, i)
+                     for target in m.skeletons.get(consonants(word), ()))
+    for _, i, target in options:
+        fixed = " ".join((*words[:i], target, *words[i + 1 :]))
+        decided = decide(m, fixed, analyse(fixed))
+        if decided is not None and decided.hit.intent in OPT_OUT_SECTIONS:
+            return decided.hit, float(fuzz.ratio(words[i], target)), decided.languages
     return None
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keywords.hits import OPT_OUT_SECTIONS, Found, Hit, better, narrow
-from keywords.vocabulary import has_run, run_at
+from keywords.vocabulary import Runs, has_run, run_at
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher
@@ -217,10 +217,16 @@ def _qualified(m: Matcher, words: tuple[str, ...], k: int) -> bool:
     most QUALIFIER_WORDS other words that say which texts ("los mensajes de la rebaja de verano", "i
     messaggi dei saldi"). A qualifier narrows only an SMS word (texts, messages, SMS: "la suscripción
     de la caja de frutas" is another subscription) or, with a campaign after it, a promotional object
-    ("le offerte del Black Friday"; "le offerte dei telefoni" asks for fewer offers, not none), and its words name no other channel ("mensajes de
-    voz"), topic, keep or banter word, guard or opt-out verb."""
+    ("le offerte del Black Friday"; "le offerte dei telefoni" asks for fewer offers, not none), and its
+    words name no other channel ("mensajes de voz"), topic, keep or banter word, guard or opt-out
+    verb. One word the file does not know may name the campaign right after an object run that
+    holds an SMS word ("tin khuyến mãi Tết", "the sms blasts")."""
     v = m.vocab
     sms, promo = m.mentions("sms_words", words[:k]), not v.promotional.isdisjoint(words[:k])
+    # The last object run that holds an SMS word, which a campaign word may follow.
+    texts: tuple[int, int] | None = None
+    if k and (start := _run_ending(v.objects, words, k)) is not None and m.mentions("sms_words", words[start:k]):
+        texts = (start, k)
     while k < len(words):
         qualifier = run_at(v.qualifiers, words, k) if words[k] in v.qualifiers else 0
         if qualifier and (sms or (promo and not v.promotional.isdisjoint(words[qualifier:]))):
@@ -229,12 +235,26 @@ def _qualified(m: Matcher, words: tuple[str, ...], k: int) -> bool:
         if end:
             sms = sms or m.mentions("sms_words", words[k:end])
             promo = promo or not v.promotional.isdisjoint(words[k:end])
+            texts = (k, end) if m.mentions("sms_words", words[k:end]) else None
             k = end
         elif words[k] in v.request:
             k += 1
+        elif texts is not None and texts[1] == k and _campaign_word(m, words, k):
+            texts, k = None, k + 1  # one word naming the campaign after the texts ("tin khuyến mãi Tết")
         else:
             return False
     return True
+
+
+def _run_ending(runs: Runs, words: tuple[str, ...], k: int) -> int | None:
+    """Where a run of ``runs`` that ends at ``k`` starts, if one does."""
+    return next((j for j in range(max(0, k - 4), k) if run_at(runs, words, j) == k), None)
+
+
+def _campaign_word(m: Matcher, words: tuple[str, ...], k: int) -> bool:
+    """``words[k]`` may name a campaign: a word of letters the file does not know ("Tết", not
+    "back" or "quand"), no topic, channel, guard or opt-out verb."""
+    return words[k].isalpha() and words[k] not in m.known and _plain_tail(m, words[: k + 1], k, 1)
 
 
 def _plain_tail(m: Matcher, words: tuple[str, ...], k: int, limit: int = QUALIFIER_WORDS) -> bool:

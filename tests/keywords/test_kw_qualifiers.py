@@ -31,6 +31,13 @@ NAMED = [
     # ... not after another word, nor before the verb.
     ("will the texts stop after the sale?", "none"),
     ("when does the sale end", "none"),
+    # One word the file does not know may name the campaign right after an SMS word ...
+    ("Đừng gửi tin khuyến mãi Tết cho tôi nữa", "opt_out"),
+    ("stop the sms blasts", "opt_out"),
+    # ... not a word it knows, nor after a promotional word or a list alone.
+    ("I dont want the texts back", "none"),
+    ("Fin de la promo quand ?", "none"),
+    ("Vymažte ma zo zoznamu čakateľov", "none"),
 ]
 
 

@@ -13,6 +13,7 @@ from keywords import Rules, RulesError
 from keywords.clauses import SPLIT
 from keywords.evaluate import label
 from keywords.normalize import analyse, ascii_clauses, unicode_clauses
+from keywords.typos import sounds_alike
 from tests.keywords.files import MINIMAL
 
 
@@ -327,18 +328,24 @@ MISSPELT_IN_A_REQUEST = [
     ("stop testing me", "none"),  # protected: a real word one slip from "texting"
     ("I want more mesages", "none"),  # spelt right, still no opt-out
     # A misspelt inflected form of an opt-out verb, typed or spelt by ear.
-    ("отпешите меня", "opt_out"),
-    ("відпишить мене", "opt_out"),
-    ("odhlste me", "opt_out"),
-    ("wypsizcie mnie", "opt_out"),
+    ("отпищите меня", "opt_out"),
+    ("відпищіть мене", "opt_out"),
+    ("odjlaste me", "opt_out"),
+    ("wypiszcue mnie", "opt_out"),
     ("Ik stop met roken", "none"),  # "roken" is one slip from a Hindi form, but the words are Dutch
     ("den mporw na stamatisw", "none"),  # another ending is another inflection: "I can't stop"
     # A keyword written without its vowels, txt-speak style.
     ("stp txting me", "opt_out"),
-    ("sms istmyrm", "opt_out"),
+    ("pls stp sending msgs", "opt_out"),
     ("merci stp", "none"),  # French "thanks, please": the other words' language knows "stp"
     ("Mi s-a spart ecranul, nu pot citi mesajele", "none"),  # "spart" keeps a vowel after its first letter
 ]
+
+
+def test_a_vowel_spelt_by_ear_is_one_slip_of_a_long_word() -> None:
+    assert sounds_alike("отпешите", "отпишите") and sounds_alike("відпишить", "відпишіть")
+    assert not sounds_alike("атпишите", "отпишите")  # never the first letter
+    assert not sounds_alike("stop", "stip") and not sounds_alike("отпешете", "отпишите")  # short; two slips
 
 
 @pytest.mark.parametrize(("text", "want"), MISSPELT_IN_A_REQUEST, ids=[t[0] for t in MISSPELT_IN_A_REQUEST])

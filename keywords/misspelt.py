@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 
 from keywords.clauses import SPLIT, TRAILING, decide
-from keywords.fuzzy import VOWELS, consonants
+from keywords.fuzzy import VOWELS, Ranked, consonants
 from keywords.hits import OPT_OUT_SECTIONS, Hit
 from keywords.normalize import Normalized, analyse
 from keywords.typos import is_typo, sounds_alike
@@ -33,7 +33,7 @@ def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, 
     """One misspelt opt-out keyword among request words or beside an SMS object ("please unsuscribe
     me", "stpo texting me"): the message read with the keyword it is a typo of decides, as it would
     spelt right; one sentence, no question, and the typo model of the fuzzy tier (protected words
-    never match)."""
+    never match). A misspelt re-subscribe keyword so read only asks for START."""
     words = n.words
     if n.question or len(words) < 2 or SPLIT.search(text.rstrip(TRAILING)) is not None:
         return None
@@ -43,6 +43,8 @@ def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, 
         return None
     i = unknown[0]
     found = m.fuzzy(words[i])
+    if found is not None and found[1].intent in _RESUBSCRIBE:
+        return _misspelt_resubscribe(m, words, i, found)
     if found is None or found[1].intent not in OPT_OUT_SECTIONS:
         return _misspelt_word(m, words, i, m.sms_typo_targets) or _misspelt_form(m, words, i)
     fixed = " ".join((*words[:i], *found[1].words, *words[i + 1 :]))
@@ -54,6 +56,21 @@ def misspelt_request(m: Matcher, text: str, n: Normalized) -> tuple[Hit, float, 
     if (without := decide(m, rest, analyse(rest))) is not None and without.hit.intent in OPT_OUT_SECTIONS:
         return None
     return decided.hit, found[2], decided.languages
+
+
+_RESUBSCRIBE = frozenset({"opt_in", "ask"})
+
+
+def _misspelt_resubscribe(m: Matcher, words: tuple[str, ...], i: int,
+                          found: Ranked) -> tuple[Hit, float, frozenset[str]] | None:
+    """A misspelt re-subscribe keyword among request words ("strat again", "susbcribe me"): an ask
+    for START when the message spelt right re-subscribes or asks, as a typo of START alone does."""
+    fixed = " ".join((*words[:i], *found[1].words, *words[i + 1 :]))
+    decided = decide(m, fixed, analyse(fixed))
+    if decided is None or decided.hit.intent not in _RESUBSCRIBE:
+        return None
+    hit = decided.hit
+    return Hit("ask", hit.rule, hit.languages, hit.words), found[2], decided.languages
 
 
 def _misspelt_word(m: Matcher, words: tuple[str, ...], i: int,

@@ -86,7 +86,7 @@ from keywords.misspelt import misspelt_request, without_vowels
 from keywords.hits import FUZZY_PRIORITY, OPT_OUT_SECTIONS, PRIORITY, Found, Hit, Match, compact, narrow
 from keywords.model import HINT
 from keywords.normalize import analyse
-from keywords.vocabulary import _runs, has_run
+from keywords.vocabulary import _runs, has_run, run_at
 from keywords.tables import Tables
 
 __all__ = ["FUZZY_PRIORITY", "PRIORITY", "Hit", "Match", "Matcher", "compact"]
@@ -182,8 +182,18 @@ class Matcher(Tables):
             hit = next((h for j in range(min(len(words) - 1, self.max_keyword_words), 1, -1)
                         if (h := self.exact.get(compact(words[:j]))) is not None and h.intent == "help"
                         and (j > 2 or words[1] not in self.vocab.request)  # not "help me find the store"
-                        and not any(self._opts_out(w) for w in words[j:])), None)  # not "qui es? para"
+                        and not any(self._opts_out(w) for w in words[j:])  # not "qui es? para"
+                        and self._goes_on_asking(words, j)), None)
         return Found(hit, "courtesy", None, hit.languages) if hit is not None and hit.intent == "help" else None
+
+    def _goes_on_asking(self, words: tuple[str, ...], j: int) -> bool:
+        """What follows a help question is another question joined to it ("... and why do you text
+        me"), asks for help again ("con quién puedo hablar para una duda") or is about the texts or
+        the number ("who is this texting my number"), not words that make it another question
+        ("who is this for", "what is this sale about")."""
+        rest = words[j:]
+        return (bool(run_at(self.conjunctions, words, j)) or not self.help_anchors.isdisjoint(rest)
+                or has_run(self.vocab.objects, self.vocab.object_anchors, rest) or self.mentions("sms_words", rest))
 
     def _opts_out(self, word: str) -> bool:
         return (hit := self.exact.get(word)) is not None and hit.intent in OPT_OUT_SECTIONS

@@ -27,6 +27,8 @@ from keywords import Rules
     pytest.param("Ferma, chi è alla porta?", "none", id="help-question-in-a-later-clause"),
     pytest.param("I need help with my order", "none", id="help-question-about-a-topic"),
     pytest.param("who is this stop", "opt_out", id="help-question-before-an-opt-out"),
+    pytest.param("Who is this for?", "none", id="help-words-in-another-question"),
+    pytest.param("why are you texting me?", "help", id="why-texting-me"),
     pytest.param("send me the offers again", "ask", id="again-with-a-promotional-word"),
     pytest.param("šaljite mi opet ponude", "ask", id="again-with-one-unknown-verb"),
     pytest.param("Predomislila sam se, šaljite mi opet ponude", "ask", id="again-after-an-unlisted-change-of-mind"),

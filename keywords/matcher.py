@@ -91,7 +91,8 @@ from keywords.tables import Tables
 
 __all__ = ["FUZZY_PRIORITY", "PRIORITY", "Hit", "Match", "Matcher", "compact"]
 
-STOP_EMOJI = ("\U0001F6D1", "\U0001F6AB", "\u26D4")  # 🛑 🚫 ⛔
+# 🛑 🚫 ⛔, and 📵 🔕 (no phones, notifications muted); not ✋ 🙅 ❌, which answer "no" as often.
+STOP_EMOJI = ("\U0001F6D1", "\U0001F6AB", "\u26D4", "\U0001F4F5", "\U0001F515")
 
 
 def _period(word: str) -> str | None:

@@ -203,6 +203,9 @@ SHAPE = [
     ("🛑", "opt_out", "shape"),
     ("🚫", "opt_out", "shape"),
     ("⛔", "opt_out", "shape"),
+    ("📵", "opt_out", "shape"),
+    ("🔕 pls", "opt_out", "shape"),
+    ("❌", "none", None),  # as often "no" to a question as "stop"
     ("🛑🛑🛑", "opt_out", "shape"),
     ("🚫 pls", "opt_out", "shape"),
     ("⛔️ STOP", "opt_out", "exact"),

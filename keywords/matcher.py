@@ -256,6 +256,9 @@ class Matcher(Tables):
             return None
         # Courtesy words are more telling than an international keyword ("STOP bitte" is German).
         kw_langs, courtesy_langs = final[0].languages, final[1]
+        if (final[0].intent in OPT_OUT_SECTIONS and len(kw_langs) <= 2 and courtesy_langs
+                and kw_langs.isdisjoint(courtesy_langs) and "en" not in courtesy_langs):
+            return None  # "Elég jó" is Hungarian "good enough", not ELÉG with Finnish "jo" (already)
         return final[0], (kw_langs & courtesy_langs) or courtesy_langs or kw_langs
 
     def guarded(self, words: tuple[str, ...], start: int) -> bool:

@@ -186,6 +186,9 @@ OBJECT_NEEDED = [
     ("please delete my account", "none"),
     ("none of your texts please", "opt_out"),
     ("I dont want to delete my texts", "none"),  # a second verb after a refusal: another wish
+    ("Delete all my orders from your database", "none"),  # a topic before an object that is no SMS word
+    ("stop sending the order texts", "opt_out"),  # ... which a topic may name
+    ("Elég jó", "none"),  # Hungarian "good enough": a one-language keyword takes no other language's courtesy word
 ]
 
 

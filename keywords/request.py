@@ -153,13 +153,13 @@ def _object_after(m: Matcher, words: tuple[str, ...], verb: tuple[int, Hit, str 
     end, hit, matched = verb
     strict = words[verb[0] - len(hit.words) : end] in v.refusals
     plain = True  # only request words since the verb: a promotional word may stand for the object
-    topic = False  # a topic since the verb: "delete my orders from your database" deletes orders
+    topic = 0  # the end of a topic since the verb: "delete my orders from your database" deletes orders
     for j in range(end, min(len(words), end + OBJECT_WINDOW)):
         obj = run_at(v.objects, words, j) or (_promos(v.promotional, words, j) if plain else 0)
         plain = plain and words[j] in v.request
-        if obj and topic and not m.mentions("sms_words", words[j:obj]):
-            return None  # ... while "stop sending the order texts" stops texts
-        topic = topic or bool(run_at(v.topics, words, j))
+        if obj and topic and topic != j and not m.mentions("sms_words", words[j:obj]):
+            return None  # ... while "stop the order updates" and "stop sending the order texts" stop texts
+        topic = run_at(v.topics, words, j) or topic
         if obj:
             # What follows the object stays a request ("... texts please") or says which texts ("... texts
             # about the shoe sale"), not another topic ("stop my subscription box from shipping").

@@ -259,7 +259,9 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
     other = only_request(m, words, intents)
     if other is None and not m.vocab.object_anchors.isdisjoint(words):
         other = with_object(m, words)  # "start getting texts again": opt_in > ask
-        if other is None and not m.courtesy.keys().isdisjoint(words):  # "hör bitte auf mit den SMS"
+        if other is None and not m.courtesy.keys().isdisjoint(words) and not has_run(
+                m.vocab.topics, m.vocab.topic_anchors, words):
+            # "hör bitte auf mit den SMS"; a courtesy word left out brings no topic beside its object
             other = with_object(m, tuple(w for w in words if w not in m.courtesy))
     if other is None and found is None and not m.vocab.again_anchors.isdisjoint(words):
         other = again(m, words)  # "I want your texts again": an ask

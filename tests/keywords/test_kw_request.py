@@ -188,6 +188,7 @@ OBJECT_NEEDED = [
     ("I dont want to delete my texts", "none"),  # a second verb after a refusal: another wish
     ("Delete all my orders from your database", "none"),  # a topic before an object that is no SMS word
     ("stop sending the order texts", "opt_out"),  # ... which a topic may name
+    ("احذفوا الطلب من القائمة لو سمحت", "none"),  # "delete the order from the list, please": no courtesy word left out
     ("Elég jó", "none"),  # Hungarian "good enough": a one-language keyword takes no other language's courtesy word
 ]
 

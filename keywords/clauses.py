@@ -99,7 +99,15 @@ def clauses(m: Matcher, text: str, n: Normalized) -> list[tuple[str, ...]]:
 def about_another_topic(m: Matcher, words: tuple[str, ...]) -> bool:
     """The clause names another topic (an order, a booking) and no SMS object: what a phrase in it stops."""
     v = m.vocab
-    return has_run(v.topics, v.topic_anchors, words) and not has_run(v.objects, v.object_anchors, words)
+    if not has_run(v.topics, v.topic_anchors, words):
+        return False
+    # An object inside a topic is the topic's ("the waiting list"): it names no texts.
+    rest, i = [], 0
+    while i < len(words):
+        end = run_at(v.topics, words, i)
+        rest.append("\0" if end else words[i])
+        i = end or i + 1
+    return not has_run(v.objects, v.object_anchors, tuple(rest))
 
 
 def asked_words(text: str, n: Normalized) -> frozenset[str]:

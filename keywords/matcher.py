@@ -142,7 +142,9 @@ class Matcher(Tables):
         """An opt-out keyword followed by one or two unknown words: answered with how to opt out."""
         if not 2 <= len(words) <= 3 or (hit := self.exact.get(words[0])) is None or hit.intent not in OPT_OUT_SECTIONS:
             return None
-        if not self.known.isdisjoint(words[1:]) or any(self.stems.lookup(w) is not None for w in words[1:]):
+        # a number is never a word the file knows, even when a campaign name holds it ("promo 12.12")
+        if not self.known.isdisjoint(w for w in words[1:] if not w.isdigit()) or any(
+                self.stems.lookup(w) is not None for w in words[1:]):
             return None
         return Match(Hit(HINT, hit.rule, hit.languages, (words[0],)), "shape", 0.0, hit.languages, normalized)
 

@@ -185,6 +185,9 @@ OBJECT_NEEDED = [
     ("I'll block this number", "none"),
     ("please delete my account", "none"),
     ("none of your texts please", "opt_out"),
+    ("żadnych smsów więcej", "opt_out"),  # a negative quantifier is a with_object word
+    ("nikakve poruke više", "opt_out"),
+    ("żadnych problemów", "none"),  # ... that needs an SMS object
     ("I dont want to delete my texts", "none"),  # a second verb after a refusal: another wish
     ("Delete all my orders from your database", "none"),  # a topic before an object that is no SMS word
     ("stop sending the order texts", "opt_out"),  # ... which a topic may name

@@ -11,6 +11,8 @@ import re
 from keywords.confusables import CYRILLIC_TO_LATIN, DIGITS_TO_CYRILLIC, DIGITS_TO_LATIN, GREEK_TO_LATIN, LATIN_TO_CYRILLIC
 
 _RUN3 = re.compile(r"([^\W\d_])\1{2,}")
+# A number with a unit or ordinal suffix is a number, not a word spelt with digits ("5th", "3am", "10pm").
+_NUMBER = re.compile(r"\d+(?:st|nd|rd|th|am|pm|h|hr|hrs|min|mins|x|k|s)")
 MAX_CACHE = 65536
 """How many entries each of normalisation's caches holds at most."""
 MAX_CACHED_WORD = 40
@@ -67,7 +69,7 @@ def _fix_scripts(word: str) -> str:
 def _fix_digits(word: str) -> str:
     letters = [ch for ch in word if ch.isalpha()]
     digits = len(word) - len(letters)
-    if not digits or len(letters) < 2 or len(letters) <= digits:
+    if not digits or len(letters) < 2 or len(letters) <= digits or _NUMBER.fullmatch(word):
         return word
     table = DIGITS_TO_CYRILLIC if _script(letters[0]) == "cyrillic" else DIGITS_TO_LATIN
     if all(ch.isalpha() or ch in table for ch in word):

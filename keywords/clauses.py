@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, analyse, ascii_clauses, unicode_clauses
 from keywords.relations import again, supports, takes_back
-from keywords.request import only_request, verb_alone, with_object
+from keywords.request import keyword_at, only_request, verb_alone, with_object
 from keywords.vocabulary import has_run, run_at
 
 if TYPE_CHECKING:
@@ -265,6 +265,8 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
             return _widened(m, words, found)
         found = None  # "is there a way to stop my order": the phrase is about the order, not the texts
     other = only_request(m, words, intents)
+    if other is not None and other.hit.intent in ("opt_in", "ask") and _negated(m, words, other.hit):
+        other = None  # "не ме абонирайте", "nie subskrybuj": a negated re-subscribe asks for nothing
     if other is None and not m.vocab.object_anchors.isdisjoint(words):
         other = with_object(m, words)  # "start getting texts again": opt_in > ask
         if other is None and not m.courtesy.keys().isdisjoint(words) and not has_run(
@@ -274,6 +276,20 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
     if other is None and found is None and not m.vocab.again_anchors.isdisjoint(words):
         other = again(m, words)  # "I want your texts again": an ask
     return _widened(m, words, other if other is not None and (found is None or _rank(other) < _rank(found)) else found)
+
+
+def _negated(m: Matcher, words: tuple[str, ...], hit: Hit) -> bool:
+    """A guard ends right before a form of ``hit``'s keyword ("nie subskrybuj"), other than a word
+    the keyword's own languages use as a request word (Tagalog "ko", "my", is Vietnamese "not")."""
+    own = m.vocab.request
+    for i in range(1, len(words)):
+        if words[i - 1] not in m.guard_ends:
+            continue
+        if any(words[i - size : i] in m.guards and not (size == 1 and hit.languages & own.get(words[i - 1], frozenset()))
+               for size in range(1, min(i, m.max_guard_words) + 1)) and (
+                (k := keyword_at(m, words, i)) is not None and k[1] is hit):
+            return True
+    return False
 
 
 def _widened(m: Matcher, words: tuple[str, ...], found: Found | None) -> Found | None:

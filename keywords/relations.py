@@ -67,6 +67,8 @@ def _plain_again(m: Matcher, words: tuple[str, ...]) -> bool:
         return False
     if any(w in m.single_guards and w not in v.request and w not in m.exact for w in words):
         return False
+    if any(words[i : i + size] in m.guards for size in range(2, m.max_guard_words + 1) for i in range(len(words) - size + 1)):
+        return False  # a guard of several words ("не ме абонирайте пак") is no other language's word
     if has_run(v.topics, v.topic_anchors, words):
         return False
     return not any(run_at(v.with_object_runs, words, i) for i, w in enumerate(words) if w in v.with_object_runs)

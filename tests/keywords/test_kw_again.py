@@ -13,6 +13,11 @@ from keywords import Rules
     pytest.param("ich will die SMS wieder haben", "ask", id="de-wieder"),
     pytest.param("хочу снова получать рассылку", "opt_in", id="ru-listed-phrase-stays-opt-in"),
     pytest.param("again", "none", id="again-alone"),
+    # A guard right before a re-subscribe keyword asks for nothing, nor with an "again" word.
+    pytest.param("nie subskrybuj", "none", id="pl-negated-subscribe"),
+    pytest.param("не ме абонирайте", "none", id="bg-negated-subscribe"),
+    pytest.param("не ме абонирайте пак", "none", id="bg-negated-subscribe-again"),
+    pytest.param("gusto ko mag subscribe", "ask", id="tl-ko-is-my-here-not-vietnamese-not"),
     pytest.param("I was late again", "none", id="again-in-conversation"),
     pytest.param("the texts came again, stop", "opt_out", id="again-beside-an-opt-out"),
     pytest.param("no more texts again", "opt_out", id="no-more-wins"),

@@ -298,6 +298,7 @@ def _widened(m: Matcher, words: tuple[str, ...], found: Found | None) -> Found |
     that keyword decides, the one spelling the same keyword apart first ("unsubscribe from all")."""
     if found is None or found.hit.intent != "opt_out" or m.widening.keys().isdisjoint(words):
         return found
+    words = _without_reasons(m, words)  # "une fois pour toutes", "todos los días" widen nothing
     same = next((m.widen[(found.hit.rule, w)] for w in words if (found.hit.rule, w) in m.widen), None)
     if same is not None:
         return Found(same, found.tier, found.matched, (same.languages & found.languages) or same.languages, found.bare)
@@ -306,6 +307,21 @@ def _widened(m: Matcher, words: tuple[str, ...], found: Found | None) -> Found |
             if h.languages & found.languages and (found.tier == "request" or _names_all(m, words, i)):
                 return Found(h, found.tier, found.matched, found.languages, found.bare)
     return found
+
+
+def _without_reasons(m: Matcher, words: tuple[str, ...]) -> tuple[str, ...]:
+    """``words`` with each listed reason run blanked out: an "all" word inside one is an idiom
+    ("once and for all", "una volta per tutte", "todo dia"), not every sender."""
+    v = m.vocab
+    if v.reason_anchors.isdisjoint(words):
+        return words
+    out, i = list(words), 0
+    while i < len(words):
+        end = run_at(v.reasons, words, i)
+        if end:
+            out[i:end] = ["\0"] * (end - i)
+        i = end or i + 1
+    return tuple(out)
 
 
 def _names_all(m: Matcher, words: tuple[str, ...], i: int) -> bool:

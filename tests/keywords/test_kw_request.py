@@ -440,6 +440,11 @@ WIDENED = [
     ("stop sending me these texts", "opt_out"),
     ("unsubscribe me from everything", "opt_out_all"),  # the phrase tier: "everything" ends the clause
     ("please stop texting me all the time", "opt_out"),  # ... names no SMS object: not widened
+    # An "all" word inside a listed reason is an idiom, not every sender.
+    ("Cancellate il mio numero una volta per tutte", "opt_out"),
+    ("Chega de mensagem todo dia, que saco", "opt_out"),
+    ("Supprimez mon numéro une fois pour toutes", "opt_out"),
+    ("Supprimez tous mes numéros de toutes vos listes", "opt_out_all"),
 ]
 
 

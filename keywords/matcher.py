@@ -177,8 +177,9 @@ class Matcher(Tables):
             hit = (self._courtesy(words) or (None, None))[0]
         if hit is None:  # "necessito ajuda amb aquests missatges": SMS objects may stand by it too
             rest = tuple(w for w in words if w not in self.vocab.request and w not in self.vocab.objects_alone)
-            hit = self.exact.get(compact(rest)) if 0 < len(rest) < len(words) else None
-            if hit is None and len(rest) == 1 and (form := self.stems.lookup(rest[0])) is not None:
+            plain = 0 < len(rest) < len(words) and not self._holds_opt_out(words)
+            hit = self.exact.get(compact(rest)) if plain else None
+            if hit is None and plain and len(rest) == 1 and (form := self.stems.lookup(rest[0])) is not None:
                 hit = form.hit  # "potrzebuję pomocy": an inflected help keyword
         if hit is None and whole and not has_run(self.vocab.topics, self.vocab.topic_anchors, words):
             # "who is this and why do you have my number?": a help question begins the message
@@ -197,6 +198,12 @@ class Matcher(Tables):
         rest = words[j:]
         return (bool(run_at(self.conjunctions, words, j)) or not self.help_anchors.isdisjoint(rest)
                 or has_run(self.vocab.objects, self.vocab.object_anchors, rest) or self.mentions("sms_words", rest))
+
+    def _holds_opt_out(self, words: tuple[str, ...]) -> bool:
+        """An opt-out keyword of one or more words stands among ``words`` (Punjabi "menu koi sms na
+        bhejo" is "send me no SMS", not English MENU with request words)."""
+        return any(hit is not None and hit.intent in OPT_OUT_SECTIONS
+                   for i in range(len(words)) for _, hit, _ in self._segments(words, i))
 
     def _opts_out(self, word: str) -> bool:
         return (hit := self.exact.get(word)) is not None and hit.intent in OPT_OUT_SECTIONS

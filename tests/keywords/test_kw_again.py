@@ -53,3 +53,9 @@ def test_loose_wording(rules: Rules, text: str, kind: str) -> None:
 def test_an_again_ask_says_which_word_matched(rules: Rules) -> None:
     d = rules.classify("quiero recibir mensajes otra vez")
     assert (d.intent, d.action, d.tier, d.matched, d.language) == ("opt_in", "ask", "request", "otra vez", "es")
+
+
+def test_a_help_keyword_beside_an_opt_out_keyword_is_no_help_request(rules: Rules) -> None:
+    """English MENU with request words is help; Punjabi "menu ... na bhejo" ("don't send me") is not."""
+    assert rules.classify("menu please").kind == "help"
+    assert rules.classify("menu koi sms na bhejo").kind != "help"

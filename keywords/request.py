@@ -209,9 +209,12 @@ def _campaign(m: Matcher, words: tuple[str, ...], i: int, languages: frozenset[s
         return 0
     for k in range(i + 1, min(len(words), i + QUALIFIER_WORDS + 1)):
         end = run_at(v.objects, words, k)
-        if end and m.mentions("sms_words", words[k:end]):  # "promo" may be an object of its own
+        # A determiner, then a name, then a promotional object: "the weekly wine offers", not
+        # "don't want to miss the offers" (a verb, not a determiner, right after the refusal).
+        promos = end and words[i] in determiners and not v.promotional.isdisjoint(words[k:end])
+        if end and (promos or m.mentions("sms_words", words[k:end])):  # "promo" may be an object of its own
             name = words[i:k]  # a determiner inside it follows a verb ("dont want miss the sale texts")
-            named = not v.promotional.isdisjoint(name) and determiners.isdisjoint(name[1:])
+            named = (promos or not v.promotional.isdisjoint(name)) and determiners.isdisjoint(name[1:])
             return end if named and _plain_tail(m, name, 0) else 0
     return 0
 
@@ -220,8 +223,8 @@ def _qualified(m: Matcher, words: tuple[str, ...], k: int) -> bool:
     """Words from ``k`` on are request words and SMS objects, or such words, then a qualifier and at
     most QUALIFIER_WORDS other words that say which texts ("los mensajes de la rebaja de verano", "i
     messaggi dei saldi"). A qualifier narrows only an SMS word (texts, messages, SMS: "la suscripción
-    de la caja de frutas" is another subscription) or, with a campaign after it, a promotional object
-    ("le offerte del Black Friday"; "le offerte dei telefoni" asks for fewer offers, not none), and its
+    de la caja de frutas" is another subscription) or a promotional object, which is the marketing
+    texts themselves ("le offerte del Black Friday", "ofertas de celulares"), and its
     words name no other channel ("mensajes de voz"), topic, keep or banter word, guard or opt-out
     verb. One word the file does not know may name the campaign right after an object run that
     holds an SMS word ("tin khuyến mãi Tết", "the sms blasts")."""
@@ -233,7 +236,7 @@ def _qualified(m: Matcher, words: tuple[str, ...], k: int) -> bool:
         texts = (start, k)
     while k < len(words):
         qualifier = run_at(v.qualifiers, words, k) if words[k] in v.qualifiers else 0
-        if qualifier and (sms or (promo and not v.promotional.isdisjoint(words[qualifier:]))):
+        if qualifier and (sms or promo):
             return _plain_tail(m, words, qualifier)
         end = run_at(v.objects, words, k)
         if end:

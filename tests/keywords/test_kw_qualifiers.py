@@ -21,8 +21,12 @@ NAMED = [
     ("stop texts about my order", "none"),
     ("how do i stop messages from going to spam", "none"),
     ("basta con i messaggi dei saldi ma continuate a mandare le offerte", "none"),
-    ("Basta con le offerte dei telefoni", "none"),  # offers, not an SMS word: another preference
-    # ... unless a campaign follows: the offers of a sale are the marketing texts themselves.
+    # Offers, promotions, coupons are the marketing texts themselves, whatever they are for ...
+    ("Basta con le offerte dei telefoni", "opt_out"),
+    ("Dejen de mandarme ofertas de celulares", "opt_out"),
+    ("I don't want the weekly wine offers anymore", "opt_out"),
+    ("I don't want to miss the offers", "none"),  # a verb, not a determiner, after the refusal
+    ("Non mi interessano le offerte sui telefoni, solo quelle sui pc", "none"),  # a preference: only those
     ("Non mandatemi più le offerte del black friday", "opt_out"),
     ("No vull rebre més les ofertes de Black Friday", "opt_out"),
     # Promotional words right after an opt-out verb stand for the SMS object ...

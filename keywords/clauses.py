@@ -50,7 +50,7 @@ from keywords.hits import OPT_OUT_SECTIONS, PRIORITY, Found, Hit, better
 from keywords.normalize import Normalized, analyse, ascii_clauses, unicode_clauses
 from keywords.relations import again, supports, takes_back
 from keywords.request import keyword_at, only_request, verb_alone, with_object
-from keywords.vocabulary import has_run, run_at
+from keywords.vocabulary import blank_runs, has_run, run_at
 
 if TYPE_CHECKING:
     from keywords.matcher import Matcher
@@ -102,12 +102,7 @@ def about_another_topic(m: Matcher, words: tuple[str, ...]) -> bool:
     if not has_run(v.topics, v.topic_anchors, words):
         return False
     # An object inside a topic is the topic's ("the waiting list"): it names no texts.
-    rest, i = [], 0
-    while i < len(words):
-        end = run_at(v.topics, words, i)
-        rest.append("\0" if end else words[i])
-        i = end or i + 1
-    return not has_run(v.objects, v.object_anchors, tuple(rest))
+    return not has_run(v.objects, v.object_anchors, blank_runs(v.topics, words))
 
 
 def asked_words(text: str, n: Normalized) -> frozenset[str]:
@@ -281,14 +276,11 @@ def _clause(m: Matcher, words: tuple[str, ...], intents: frozenset[str], message
 def _negated(m: Matcher, words: tuple[str, ...], hit: Hit) -> bool:
     """A guard ends right before a form of ``hit``'s keyword ("nie subskrybuj"), other than a word
     the keyword's own languages use as a request word (Tagalog "ko", "my", is Vietnamese "not")."""
-    own = m.vocab.request
     for i in range(1, len(words)):
-        if words[i - 1] not in m.guard_ends:
-            continue
-        if any(words[i - size : i] in m.guards and not (size == 1 and hit.languages & own.get(words[i - 1], frozenset()))
-               for size in range(1, min(i, m.max_guard_words) + 1)) and (
-                (k := keyword_at(m, words, i)) is not None and k[1] is hit):
-            return True
+        size = m.guard_ending(words, i) if words[i - 1] in m.guard_ends else 0
+        if size > 1 or (size == 1 and hit.languages.isdisjoint(m.vocab.request.get(words[i - 1], ()))):
+            if (k := keyword_at(m, words, i)) is not None and k[1] is hit:
+                return True
     return False
 
 
@@ -298,7 +290,8 @@ def _widened(m: Matcher, words: tuple[str, ...], found: Found | None) -> Found |
     that keyword decides, the one spelling the same keyword apart first ("unsubscribe from all")."""
     if found is None or found.hit.intent != "opt_out" or m.widening.keys().isdisjoint(words):
         return found
-    words = _without_reasons(m, words)  # "une fois pour toutes", "todos los días" widen nothing
+    if not m.vocab.reason_anchors.isdisjoint(words):  # an "all" word inside a reason is an idiom
+        words = blank_runs(m.vocab.reasons, words)  # ("une fois pour toutes", "todo dia"), not every sender
     same = next((m.widen[(found.hit.rule, w)] for w in words if (found.hit.rule, w) in m.widen), None)
     if same is not None:
         return Found(same, found.tier, found.matched, (same.languages & found.languages) or same.languages, found.bare)
@@ -307,21 +300,6 @@ def _widened(m: Matcher, words: tuple[str, ...], found: Found | None) -> Found |
             if h.languages & found.languages and (found.tier == "request" or _names_all(m, words, i)):
                 return Found(h, found.tier, found.matched, found.languages, found.bare)
     return found
-
-
-def _without_reasons(m: Matcher, words: tuple[str, ...]) -> tuple[str, ...]:
-    """``words`` with each listed reason run blanked out: an "all" word inside one is an idiom
-    ("once and for all", "una volta per tutte", "todo dia"), not every sender."""
-    v = m.vocab
-    if v.reason_anchors.isdisjoint(words):
-        return words
-    out, i = list(words), 0
-    while i < len(words):
-        end = run_at(v.reasons, words, i)
-        if end:
-            out[i:end] = ["\0"] * (end - i)
-        i = end or i + 1
-    return tuple(out)
 
 
 def _names_all(m: Matcher, words: tuple[str, ...], i: int) -> bool:

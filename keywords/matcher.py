@@ -177,10 +177,11 @@ class Matcher(Tables):
             hit = (self._courtesy(words) or (None, None))[0]
         if hit is None:  # "necessito ajuda amb aquests missatges": SMS objects may stand by it too
             rest = tuple(w for w in words if w not in self.vocab.request and w not in self.vocab.objects_alone)
-            plain = 0 < len(rest) < len(words) and not self._holds_opt_out(words)
-            hit = self.exact.get(compact(rest)) if plain else None
-            if hit is None and plain and len(rest) == 1 and (form := self.stems.lookup(rest[0])) is not None:
+            hit = self.exact.get(compact(rest)) if 0 < len(rest) < len(words) else None
+            if hit is None and len(rest) == 1 and (form := self.stems.lookup(rest[0])) is not None:
                 hit = form.hit  # "potrzebuję pomocy": an inflected help keyword
+            if hit is not None and self._holds_opt_out(words):
+                hit = None
         if hit is None and whole and not has_run(self.vocab.topics, self.vocab.topic_anchors, words):
             # "who is this and why do you have my number?": a help question begins the message
             hit = next((h for j in range(min(len(words) - 1, self.max_keyword_words), 1, -1)
@@ -272,12 +273,12 @@ class Matcher(Tables):
 
     def guarded(self, words: tuple[str, ...], start: int) -> bool:
         """A guard ends within guard_window words before ``start``."""
-        for gap in range(self.settings.guard_window):
-            end = start - gap
-            for size in range(1, self.max_guard_words + 1):
-                if end - size >= 0 and words[end - size : end] in self.guards:
-                    return True
-        return False
+        return any(self.guard_ending(words, start - gap) for gap in range(self.settings.guard_window))
+
+    def guard_ending(self, words: tuple[str, ...], end: int) -> int:
+        """How many words the longest guard that ends right before ``end`` has, or 0."""
+        return max((size for size in range(1, min(end, self.max_guard_words) + 1)
+                    if words[end - size : end] in self.guards), default=0)
 
 
 

@@ -67,7 +67,7 @@ def _plain_again(m: Matcher, words: tuple[str, ...]) -> bool:
         return False
     if any(w in m.single_guards and w not in v.request and w not in m.exact for w in words):
         return False
-    if any(words[i : i + size] in m.guards for size in range(2, m.max_guard_words + 1) for i in range(len(words) - size + 1)):
+    if any(m.guard_ending(words, end) > 1 for end in range(2, len(words) + 1)):
         return False  # a guard of several words ("не ме абонирайте пак") is no other language's word
     if has_run(v.topics, v.topic_anchors, words):
         return False

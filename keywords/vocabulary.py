@@ -34,6 +34,17 @@ def has_run(runs: Runs, anchored: frozenset[str], words: tuple[str, ...]) -> boo
     return False
 
 
+def blank_runs(runs: Runs, words: tuple[str, ...]) -> tuple[str, ...]:
+    """``words`` with every listed run blanked out word for word (no run of another list spans a blank)."""
+    out, i = list(words), 0
+    while i < len(words):
+        end = run_at(runs, words, i)
+        if end:
+            out[i:end] = ["\0"] * (end - i)
+        i = end or i + 1
+    return tuple(out)
+
+
 def run_at(runs: Runs, words: tuple[str, ...], i: int) -> int:
     """End of the longest listed run of words starting at ``i``, or 0."""
     best = 0
